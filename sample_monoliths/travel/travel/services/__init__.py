@@ -1,0 +1,1 @@
+"""Business logic.  Modules here call each other freely; see README for the map."""
