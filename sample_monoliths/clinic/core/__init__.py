@@ -1,0 +1,1 @@
+"""The clinic's one application: everything from patients to billing."""
