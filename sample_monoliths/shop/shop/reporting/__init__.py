@@ -1,0 +1,1 @@
+"""Reports for the back office and finance, written in SQL against the live tables."""

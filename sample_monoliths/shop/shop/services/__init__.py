@@ -1,0 +1,1 @@
+"""Business logic. Views, CLI commands and tasks call into these modules."""
