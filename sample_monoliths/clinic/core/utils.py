@@ -173,7 +173,12 @@ def json_error(message, status=400, code="bad_request", **details):
 
 
 def read_json_body(request):
-    """Decode a JSON request body; raise ValueError with a readable message."""
+    """Decode a JSON request body; raise ValueError with a readable message.
+
+    Form-encoded posts (old kiosk firmware) are accepted too and returned as a dict.
+    """
+    if request.content_type != "application/json":
+        return request.POST.dict()
     if not request.body:
         return {}
     try:
