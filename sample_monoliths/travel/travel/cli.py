@@ -67,7 +67,8 @@ def cmd_seed_demo(conn, args, settings):
 
 def cmd_add_customer(conn, args, settings):
     customer_id = customer_repo.create(conn, args.name, args.email, args.currency)
-    print(f"customer {customer_id} created: {args.email}")
+    customer = customer_repo.get(conn, customer_id)
+    print(f"customer {customer_id} created: {customer['email']} ({customer['home_currency']})")
     return 0
 
 
@@ -201,6 +202,27 @@ def cmd_add_flight(conn, args, settings):
     flight_id = inventory.add_flight(conn, args.flight_no, args.origin, args.destination,
                                      args.departs, args.arrives, capacities, fares)
     print(f"flight {args.flight_no} added with id {flight_id}")
+    return 0
+
+
+def _room_spec(text):
+    """``NAME:GUESTS:RATE:ROOMS`` → tuple, e.g. ``Double:2:110.00:10``."""
+    try:
+        name, guests, rate, rooms = text.split(":")
+        return name, int(guests), to_cents(rate), int(rooms)
+    except (ValueError, ArithmeticError):
+        raise argparse.ArgumentTypeError(
+            f"expected NAME:GUESTS:RATE:ROOMS, got {text!r}") from None
+
+
+def cmd_add_hotel(conn, args, settings):
+    if not args.room:
+        raise ValidationError("give at least one --room NAME:GUESTS:RATE:ROOMS")
+    hotel_id = inventory.add_hotel(conn, args.name, args.city, args.country.upper(),
+                                   args.airport.upper(), args.stars, args.room,
+                                   args.first_night, args.nights)
+    print(f"hotel {args.name} added with id {hotel_id}, {len(args.room)} room type(s), "
+          f"{args.nights} night(s) open")
     return 0
 
 
@@ -366,6 +388,17 @@ def build_parser():
     p.add_argument("--business", type=_cabin_spec, metavar="SEATS:FARE")
     p.set_defaults(func=cmd_add_flight)
 
+    p = sub.add_parser("add-hotel", help="hotel desk: add a hotel and open its rooms")
+    p.add_argument("--name", required=True)
+    p.add_argument("--city", required=True)
+    p.add_argument("--country", required=True, help="ISO code, for taxes")
+    p.add_argument("--airport", required=True, help="nearest airport code")
+    p.add_argument("--stars", type=int, default=3)
+    p.add_argument("--room", type=_room_spec, action="append", metavar="NAME:GUESTS:RATE:ROOMS")
+    p.add_argument("--first-night", required=True)
+    p.add_argument("--nights", type=int, default=30)
+    p.set_defaults(func=cmd_add_hotel)
+
     p = sub.add_parser("set-exchange-rate", help="treasury: units of CURRENCY per EUR")
     p.add_argument("currency")
     p.add_argument("rate", type=float)
@@ -399,10 +432,20 @@ def build_parser():
     return parser
 
 
+_parser = None
+
+
+def get_parser():
+    """The parser is built once per process (the call-centre bridge calls main() a lot)."""
+    global _parser
+    if _parser is None:
+        _parser = build_parser()
+    return _parser
+
+
 def main(argv=None):
     """Run one command; returns the process exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = get_parser().parse_args(argv)
     settings = load_settings(args.db)
     args.db = settings.db_path
     with open_db(args.db) as conn:

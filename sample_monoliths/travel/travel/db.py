@@ -6,11 +6,13 @@ can tell whether it is already inside a unit of work.  Nested ``transaction``
 blocks become savepoints.
 """
 
+import os
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
+_SYNC_LEVELS = ("OFF", "NORMAL", "FULL")
 
 
 def connect(path):
@@ -19,6 +21,14 @@ def connect(path):
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 5000")
+    # WAL lets the job runner read while the CLI writes; NORMAL is safe with WAL.
+    # CI and throw-away databases set TRAVEL_DB_SYNCHRONOUS=OFF.
+    sync = os.environ.get("TRAVEL_DB_SYNCHRONOUS", "NORMAL").upper()
+    if sync not in _SYNC_LEVELS:
+        conn.close()
+        raise ValueError(f"TRAVEL_DB_SYNCHRONOUS must be one of {', '.join(_SYNC_LEVELS)}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(f"PRAGMA synchronous = {sync}")
     return conn
 
 

@@ -132,8 +132,8 @@ def seed_pricing_rules(conn, start):
         "INSERT INTO seasonal_rules (name, applies_to, starts_on, ends_on, adjustment_pct) "
         "VALUES (?, ?, ?, ?, ?)",
         [
-            ("summer peak flights", "flight", f"{year}-07-15", f"{year}-08-31", 15),
-            ("summer peak hotels", "hotel", f"{year}-07-15", f"{year}-08-31", 20),
+            ("summer peak flights", "flight", f"{year}-07-10", f"{year}-08-31", 15),
+            ("summer peak hotels", "hotel", f"{year}-07-10", f"{year}-08-31", 20),
             ("new year", "any", f"{year}-12-28", f"{year + 1}-01-02", 25),
         ],
     )

@@ -46,22 +46,24 @@ def enqueue(conn, kind, payload=None, run_at=None):
     ).lastrowid
 
 
+def schedule_once(conn, kind, run_at):
+    """Queue ``kind`` at ``run_at`` unless one is already pending.  True if queued."""
+    cur = conn.execute(
+        """
+        INSERT INTO jobs (kind, payload, run_at, status, created_at)
+        SELECT ?, '{}', ?, 'pending', ?
+        WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE kind = ? AND status = 'pending')
+        """,
+        (kind, run_at, now_iso(), kind),
+    )
+    return cur.rowcount == 1
+
+
 def ensure_recurring(conn):
-    """Make sure each recurring job has exactly one pending or running row."""
+    """Make sure each recurring job kind has a pending row (due now if new)."""
     load_handlers()
     ts = now_iso()
-    created = 0
-    for kind in sorted(RECURRING):
-        cur = conn.execute(
-            """
-            INSERT INTO jobs (kind, payload, run_at, status, created_at)
-            SELECT ?, '{}', ?, 'pending', ?
-            WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE kind = ? AND status IN ('pending', 'running'))
-            """,
-            (kind, ts, ts, kind),
-        )
-        created += cur.rowcount
-    return created
+    return sum(schedule_once(conn, kind, ts) for kind in sorted(RECURRING))
 
 
 def purge_finished(conn, older_than):
@@ -110,8 +112,9 @@ class JobRunner:
             return self._failed(row, exc)
         self._finish(row, "done", None)
         if row["kind"] in RECURRING:
+            # also when queued by hand: the schedule survives a manual run
             next_run = now() + timedelta(minutes=RECURRING[row["kind"]])
-            enqueue(self.conn, row["kind"], {}, next_run.isoformat(timespec="seconds"))
+            schedule_once(self.conn, row["kind"], next_run.isoformat(timespec="seconds"))
         return JobOutcome(row["id"], row["kind"], "done", str(message))
 
     def run_pending(self, limit=100):

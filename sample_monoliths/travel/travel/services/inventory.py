@@ -74,7 +74,10 @@ def add_hotel(conn, name, city, country, airport_code, stars, room_types, first_
 
     ``room_types`` is a list of ``(name, max_guests, base_rate_cents, rooms)``.
     """
+    if nights < 1:
+        raise ValidationError("open at least one night")
     with transaction(conn):
+        flight_repo.get_airport(conn, airport_code)
         hotel_id = hotel_repo.insert_hotel(conn, name, city, country, airport_code, stars)
         for rt_name, max_guests, rate, rooms in room_types:
             rt_id = hotel_repo.insert_room_type(conn, hotel_id, rt_name, max_guests, rate)
