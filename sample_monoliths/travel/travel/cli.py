@@ -109,7 +109,7 @@ def cmd_search_hotels(conn, args, settings):
 def cmd_quote(conn, args, settings):
     quote = booking_engine.quote_trip(conn, _trip_request(args))
     rows = [(line.description, format_money(total, quote.currency))
-            for line, total in zip(quote.lines, quote.line_totals)]
+            for line, total in zip(quote.lines, quote.line_totals, strict=True)]
     print(format_table(rows, ["item", "price"]))
     print(f"base {format_money(quote.base_cents, quote.currency)}, "
           f"season {format_money(quote.seasonal_cents, quote.currency)}, "

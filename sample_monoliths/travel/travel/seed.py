@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from travel.common.errors import InvalidState
 from travel.common.util import ISO_DATE, ISO_MINUTE, date_range, now_iso, parse_date
-from travel.db import transaction
+from travel.db import scalar, transaction
 from travel.repositories import customer_repo
 
 AIRPORTS = [
@@ -152,7 +152,7 @@ def seed_customers(conn):
 
 def seed_demo(conn, start, days=14):
     """Load all demo data in one transaction.  Refuses to run twice."""
-    if conn.execute("SELECT COUNT(*) FROM flights").fetchone()[0]:
+    if scalar(conn, "SELECT COUNT(*) FROM flights", default=0):
         raise InvalidState("database already has flights; seed-demo only runs on an empty db")
     with transaction(conn):
         seed_airports(conn)

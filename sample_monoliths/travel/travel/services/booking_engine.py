@@ -224,7 +224,7 @@ def book_trip(conn, req, settings):
 
             quote = pricing.price_trip(conn, req.legs, req.passengers, req.stay, currency)
             pricing.store_quote(conn, quote, booking_id)
-            for line, amount in zip(quote.lines, quote.line_totals):
+            for line, amount in zip(quote.lines, quote.line_totals, strict=True):
                 booking_repo.add_item(conn, booking_id, line.kind, line.ref_id,
                                       line.description, line.quantity, amount)
             attempted["amount"] = quote.total_cents

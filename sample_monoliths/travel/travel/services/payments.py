@@ -18,7 +18,12 @@ and nobody has moved it since.
 import hashlib
 
 from travel import queries
-from travel.common.errors import GatewayError, InvalidState, PaymentDeclined, ValidationError
+from travel.common.errors import (
+    GatewayError,
+    InvalidState,
+    PaymentDeclined,
+    ValidationError,
+)
 from travel.common.util import now_iso, percent_of
 from travel.db import transaction
 
@@ -66,8 +71,8 @@ def record_attempt(conn, customer_id, reference, amount_cents, currency, outcome
     """Log a payment attempt.  Declines are logged after the booking rolled back."""
     with transaction(conn):
         conn.execute(
-            "INSERT INTO payment_attempts (customer_id, booking_reference, amount_cents, currency, "
-            "outcome, message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO payment_attempts (customer_id, booking_reference, amount_cents, "
+            "currency, outcome, message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (customer_id, reference, amount_cents, currency, outcome, message, now_iso()),
         )
 
@@ -157,7 +162,8 @@ def refund_booking(conn, booking, refund_pct, reason):
                 (booking["customer_id"], booking["id"], "restore", points, reason, ts),
             )
         conn.execute(
-            "INSERT INTO refunds (payment_id, amount_cents, reason, created_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO refunds (payment_id, amount_cents, reason, created_at) "
+            "VALUES (?, ?, ?, ?)",
             (payment["id"], amount, reason, ts),
         )
         status = "refunded" if refund_pct >= 100 else "partially_refunded"

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from travel.common.errors import NotFound, ValidationError
-from travel.common.util import now_iso, nights_between, percent_of, round_cents
+from travel.common.util import nights_between, now_iso, percent_of, round_cents
 
 BASE_CURRENCY = "EUR"
 
