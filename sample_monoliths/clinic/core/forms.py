@@ -213,8 +213,9 @@ class ReportPeriodForm(forms.Form):
 
     def period(self):
         today = timezone.localdate()
-        start = self.cleaned_data.get("start") or today.replace(day=1)
-        end = self.cleaned_data.get("end") or today
+        cleaned = getattr(self, "cleaned_data", {})
+        start = cleaned.get("start") or today.replace(day=1)
+        end = cleaned.get("end") or today
         if end < start:
             start, end = end, start
         return start, end

@@ -83,18 +83,27 @@ DEPARTMENT_ACTIVITY_SQL = """
            COUNT(DISTINCT r.id)                     AS rooms_used,
            COUNT(DISTINCT lo.id)                    AS lab_orders,
            COUNT(DISTINCT rx.id)                    AS prescriptions,
-           COALESCE(SUM(il.quantity * il.unit_price), 0) AS billed
+           COALESCE((
+               -- billed per department in a subquery: joining the lines above
+               -- would multiply them by lab orders x prescriptions (bug #412)
+               SELECT SUM(il.quantity * il.unit_price)
+                 FROM core_invoiceline il
+                 JOIN core_invoice i      ON i.id = il.invoice_id AND i.status <> 'void'
+                 JOIN core_appointment a2 ON a2.id = il.appointment_id
+                 JOIN core_staffmember s2 ON s2.id = a2.clinician_id
+                WHERE s2.department_id = d.id
+                  AND a2.starts_at >= %(since)s AND a2.starts_at < %(until)s
+                  AND a2.status <> 'cancelled'
+           ), 0)                                    AS billed
       FROM core_department d
-      JOIN core_staffmember s       ON s.department_id = d.id
-      JOIN core_appointment a       ON a.clinician_id = s.id
-      LEFT JOIN core_room r         ON r.id = a.room_id
-      LEFT JOIN core_laborder lo    ON lo.appointment_id = a.id
+      JOIN core_staffmember s        ON s.department_id = d.id
+      JOIN core_appointment a        ON a.clinician_id = s.id
+      LEFT JOIN core_room r          ON r.id = a.room_id
+      LEFT JOIN core_laborder lo     ON lo.appointment_id = a.id
       LEFT JOIN core_prescription rx ON rx.appointment_id = a.id
-      LEFT JOIN core_invoice i      ON i.appointment_id = a.id AND i.status <> 'void'
-      LEFT JOIN core_invoiceline il ON il.invoice_id = i.id AND il.appointment_id = a.id
-     WHERE a.starts_at >= %s AND a.starts_at < %s
+     WHERE a.starts_at >= %(since)s AND a.starts_at < %(until)s
        AND a.status <> 'cancelled'
-     GROUP BY d.code, d.name
+     GROUP BY d.id, d.code, d.name
      ORDER BY billed DESC, d.code
 """
 
@@ -102,11 +111,14 @@ DEPARTMENT_ACTIVITY_SQL = """
 def department_activity(start, end):
     """
     Per department: appointments, patients, rooms, lab orders, prescriptions and
-    billed consultation/room revenue in the period. One query over seven tables.
+    billed revenue of those visits. One query over seven tables.
     """
     since, until = _period_bounds(start, end)
     # Raw SQL gets no field conversion: stored datetimes are UTC strings.
-    params = [connection.ops.adapt_datetimefield_value(value) for value in (since, until)]
+    params = {
+        "since": connection.ops.adapt_datetimefield_value(since),
+        "until": connection.ops.adapt_datetimefield_value(until),
+    }
     with connection.cursor() as cursor:
         cursor.execute(DEPARTMENT_ACTIVITY_SQL, params)
         columns = [col[0] for col in cursor.description]

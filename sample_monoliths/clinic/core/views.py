@@ -544,7 +544,7 @@ class NotificationListView(StaffRequiredMixin, ListView):
 @staff_required(StaffMember.BILLING, StaffMember.DOCTOR)
 def reports_view(request):
     """The management pack on one page."""
-    form = ReportPeriodForm(request.GET or None)
+    form = ReportPeriodForm(request.GET)  # always bound: both fields are optional
     form.is_valid()
     start, end = form.period()
     context = {
