@@ -13,7 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from shop.db import create_schema, get_session
+from shop.db import create_schema, drop_schema, get_session, transaction
 from shop.errors import ShopError
 from shop.reporting import exports, sales
 from shop.seed import seed_demo
@@ -31,9 +31,14 @@ def _date_option(value: str | None, default_days_ago: int) -> object:
 
 
 @click.command("init-db")
+@click.option("--drop", is_flag=True, help="Drop all tables first (development only!).")
 @with_appcontext
-def init_db_command() -> None:
+def init_db_command(drop: bool) -> None:
     """Create all tables (existing tables are left alone)."""
+    if drop:
+        if not current_app.debug and not current_app.testing:
+            raise click.ClickException("refusing to drop tables outside development")
+        drop_schema()
     create_schema()
     click.echo("database initialised")
 
@@ -42,9 +47,8 @@ def init_db_command() -> None:
 @with_appcontext
 def seed_demo_command() -> None:
     """Load the demo warehouses, products, customers and coupons."""
-    session = get_session()
-    summary = seed_demo(session)
-    session.commit()
+    with transaction() as session:
+        summary = seed_demo(session)
     if summary["skipped"]:
         click.echo("database already has products; nothing seeded")
     else:
@@ -112,9 +116,8 @@ def check_orders_command() -> None:
 @with_appcontext
 def release_stale_reservations_command(days: int) -> None:
     """Release stock still reserved for cancelled or refunded orders."""
-    session = get_session()
-    released = stock.release_stale_reservations(session, days)
-    session.commit()
+    with transaction() as session:
+        released = stock.release_stale_reservations(session, days)
     click.echo(f"released {released} reservations")
 
 

@@ -43,6 +43,7 @@ def test_place_order_reserves_credit_and_stock_and_takes_payment(place, db, queu
     assert order["total_cents"] == 10_339
     assert order["payments"][0]["method"] == "card"
     assert order["payments"][0]["status"] == "captured"
+    assert order["paid_cents"] == 10_339
     assert order["shipment"]["status"] == "pending"
     assert order["shipment"]["warehouse"] == "BER"
 

@@ -166,9 +166,12 @@ def set_customer_status(customer_id: int) -> Any:
 @bp.get("/reports/sales")
 def sales_report() -> Any:
     start, end = date_args()
-    rows = sales.sales_by_day(get_session(), start, end)
+    session = get_session()
+    rows = sales.sales_by_day(session, start, end)
+    snapshots = [{"day": s.day.isoformat(), "orders": s.orders_count, "net_cents": s.net_cents}
+                 for s in sales.snapshots(session, start, end)]
     return jsonify({"start": start.isoformat(), "end": end.isoformat(), "days": rows,
-                    "totals": sales.sales_totals(rows)})
+                    "totals": sales.sales_totals(rows), "snapshots": snapshots})
 
 
 @bp.get("/reports/top-products")

@@ -110,6 +110,8 @@ def order_to_dict(order: Order, *, detail: bool = True) -> dict[str, Any]:
         "total_cents": order.total_cents,
         "total": format_money(order.total_cents, order.currency),
         "payment_method": order.payment_method,
+        "paid_cents": order.paid_cents,
+        "refunded_cents": order.refunded_cents,
         "placed_at": isoformat(order.placed_at),
     }
     if detail:

@@ -12,6 +12,7 @@ from shop.db import get_session
 from shop.errors import Forbidden, ValidationError
 from shop.integrations.gateways import verify_signature
 from shop.services import billing, fulfilment
+from shop.utils.ids import is_valid_tracking_number
 from shop.utils.logs import get_logger, log_event
 from shop.utils.validation import positive_int, require_fields
 
@@ -54,6 +55,9 @@ def carrier_event() -> Any:
         raise ValidationError("events: expected a list", details={"events": "required"})
     for event in events:
         require_fields(event, "tracking_number", "status")
+        if not is_valid_tracking_number(str(event["tracking_number"])):
+            raise ValidationError(f"bad tracking number {event['tracking_number']!r}",
+                                  details={"tracking_number": "invalid"})
         fulfilment.record_tracking_event(session, event["tracking_number"], event["status"],
                                          location=event.get("location"), occurred_at=event.get("occurred_at"),
                                          raw=event)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from shop.models import DailySales
 from shop.utils.dates import utcnow
+from shop.utils.money import sum_cents
 
 # Orders that count as sales: placed and not cancelled.
 SOLD_STATUSES = ("confirmed", "awaiting_payment", "shipped", "delivered", "partially_refunded", "refunded")
@@ -41,7 +42,9 @@ ORDER BY day
 
 TOP_PRODUCTS_SQL = """
 SELECT p.sku, p.name,
-       COALESCE(c.name, '-')                                   AS category,
+       COALESCE((SELECT MIN(c.name) FROM categories c
+                   JOIN product_categories pc ON pc.category_id = c.id
+                  WHERE pc.product_id = p.id), '-')            AS category,
        SUM(l.quantity - l.returned_quantity)                   AS units,
        SUM(l.unit_price_cents * l.quantity - l.discount_cents) AS revenue_cents,
        (SELECT COALESCE(SUM(si.on_hand - si.reserved), 0)
@@ -49,8 +52,6 @@ SELECT p.sku, p.name,
 FROM order_lines l
 JOIN orders o   ON o.id = l.order_id
 JOIN products p ON p.id = l.product_id
-LEFT JOIN product_categories pc ON pc.product_id = p.id
-LEFT JOIN categories c          ON c.id = pc.category_id
 WHERE o.status IN ({statuses})
   AND date(o.placed_at) BETWEEN :start AND :end
 GROUP BY p.id
@@ -124,7 +125,7 @@ def sales_by_day(session: Session, start: date, end: date) -> list[dict[str, Any
 
 def sales_totals(rows: list[dict[str, Any]]) -> dict[str, int]:
     keys = ("orders", "items", "gross_cents", "discount_cents", "total_cents", "refund_cents", "net_cents")
-    return {key: sum(row[key] for row in rows) for key in keys}
+    return {key: sum_cents(row[key] for row in rows) for key in keys}
 
 
 def top_products(session: Session, start: date, end: date, limit: int = 10) -> list[dict[str, Any]]:

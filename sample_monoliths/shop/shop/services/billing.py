@@ -49,7 +49,7 @@ def take_payment(session: Session, order: Order, *, method: str, card_token: str
         customer.store_credit_cents -= used
         session.add(CreditTransaction(customer=customer, order_id=order.id, kind="store_credit_spent",
                                       amount_cents=-used, note=f"order {order.number}"))
-        payments.append(_new_payment(order, "store_credit", used, status="captured"))
+        payments.append(_new_payment(session, order, "store_credit", used, status="captured"))
         due -= used
 
     if due > 0 and method == "card":
@@ -60,26 +60,25 @@ def take_payment(session: Session, order: Order, *, method: str, card_token: str
         if not result.ok:
             log_event(log, "payment.declined", order=order.number, code=result.code)
             raise PaymentDeclined(result.message, details={"decline_code": result.code})
-        payment = _new_payment(order, "card", due, status="captured")
+        payment = _new_payment(session, order, "card", due, status="captured")
         payment.gateway_reference = result.reference
         payments.append(payment)
     elif due > 0 and method == "invoice":
         if not customer.is_business:
             raise ValidationError("only business customers can pay by invoice",
                                   details={"payment_method": "invoice not allowed"})
-        payment = _new_payment(order, "invoice", due, status="pending")
+        payment = _new_payment(session, order, "invoice", due, status="pending")
         payment.due_date = today() + timedelta(days=current_app.config["INVOICE_DUE_DAYS"])
         payments.append(payment)
 
-    for payment in payments:
-        session.add(payment)
     session.flush()
     return payments
 
 
-def _new_payment(order: Order, method: str, amount_cents: int, status: str) -> Payment:
+def _new_payment(session: Session, order: Order, method: str, amount_cents: int, status: str) -> Payment:
     payment = Payment(order=order, method=method, amount_cents=amount_cents, currency=order.currency,
                       status=status, reference=payment_reference())
+    session.add(payment)
     if status == "captured":
         payment.captured_at = utcnow()
     return payment
@@ -101,6 +100,7 @@ def refund_payment(session: Session, payment: Payment, amount_cents: int, reason
     if amount_cents > payment.refundable_cents:
         raise Conflict(f"payment {payment.reference} has only {payment.refundable_cents} cents refundable")
     refund = Refund(payment=payment, amount_cents=amount_cents, reason=reason)
+    session.add(refund)
     if payment.method == "store_credit" or to_store_credit:
         issue_store_credit(session, payment.order.customer, amount_cents, payment.order,
                            f"refund of {payment.reference}")
@@ -111,7 +111,6 @@ def refund_payment(session: Session, payment: Payment, amount_cents: int, reason
             raise Conflict(f"the payment processor refused the refund: {result.message}",
                            details={"gateway_code": result.code})
         refund.gateway_reference = result.reference
-    session.add(refund)
     payment.status = "refunded" if payment.refundable_cents == 0 else "partially_refunded"
     return refund
 

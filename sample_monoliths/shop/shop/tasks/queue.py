@@ -88,10 +88,6 @@ class TaskQueue:
     def pending(self, name: str | None = None) -> list[Job]:
         return [job for job in self._jobs if name is None or job.name == name]
 
-    def clear(self) -> None:
-        self._jobs.clear()
-        self.dead.clear()
-
     def __len__(self) -> int:
         return len(self._jobs)
 

@@ -8,7 +8,7 @@ it and nobody accidentally stores local time again.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 # Public holidays on which the warehouses do not ship. Only the fixed-date ones: the moving
 # holidays are handled by the carriers' own calendars.
@@ -46,14 +46,6 @@ def parse_datetime(value: str | None) -> datetime | None:
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
-
-
-def start_of_day(day: date) -> datetime:
-    return datetime.combine(day, time.min)
-
-
-def end_of_day(day: date) -> datetime:
-    return datetime.combine(day, time.max)
 
 
 def date_range(start: date, end: date) -> Iterator[date]:

@@ -59,6 +59,3 @@ def is_valid_tracking_number(value: str) -> bool:
 def payment_reference(prefix: str = "PAY") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:16].upper()}"
 
-
-def idempotency_key() -> str:
-    return uuid.uuid4().hex

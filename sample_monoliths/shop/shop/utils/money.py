@@ -107,9 +107,3 @@ def sum_cents(amounts: Iterable[int | None]) -> int:
     """Sum amounts, treating ``None`` (a NULL column) as zero."""
     return sum(a or 0 for a in amounts)
 
-
-def split_gross(gross_cents: int, vat_basis_points: int) -> tuple[int, int]:
-    """Split a gross (VAT-inclusive) amount into ``(net, vat)``."""
-    net = Decimal(gross_cents) * Decimal(10_000) / Decimal(10_000 + vat_basis_points)
-    net_cents = int(net.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    return net_cents, gross_cents - net_cents
