@@ -1,0 +1,407 @@
+"""Resolve the per-file facts across files and turn them into graph nodes and edges.
+
+Runs once, in the main process, over the small per-file summaries (never over syntax trees).
+Names are resolved the way Python would find them, as far as static reasoning can go:
+function scopes, then enclosing functions, then the module, then `from x import *`; imports
+are followed through re-exports; `self`, `cls` and `super()` go through the class and its
+project bases; objects get a class from a constructor call, an annotation or a function's
+return annotation. Whatever resolves outside the project ends on `external:<package>`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from decomposer.model.graph import (
+    DependencyGraph,
+    Diagnostic,
+    Edge,
+    EdgeKind,
+    Node,
+    NodeKind,
+    Site,
+)
+
+# A resolved value: ("module" | "class" | "function", node id), ("instance", class id),
+# ("super", class id) or ("external", dotted name outside the project).
+Value = tuple[str, str]
+Binding = tuple[str, str]  # (how, target), see collect.py
+
+_MAX_DEPTH = 40  # alias chains longer than this are given up on, not followed forever
+
+
+class Resolver:
+    def __init__(self, facts_by_file: dict[str, dict[str, Any]]) -> None:
+        self.file_of: dict[str, str] = {}  # module or def id -> file
+        self.modules: dict[str, dict[str, Any]] = {}
+        self.defs: dict[str, list[Any]] = {}
+        self.bindings: dict[str, dict[str, Binding]] = {}
+        self.stars: dict[str, list[str]] = {}
+        self.attrs: dict[str, dict[str, Binding]] = {}
+        self.duplicates: list[tuple[str, str]] = []
+        for rel in sorted(facts_by_file):
+            facts = facts_by_file[rel]
+            module = facts["module"]
+            if module in self.modules:
+                self.duplicates.append((rel, module))
+                continue
+            self.modules[module] = facts
+            self.file_of[module] = rel
+            for record in facts["defs"]:
+                if record[0] not in self.defs:
+                    self.defs[record[0]] = record
+                    self.file_of[record[0]] = rel
+            for scope, data in facts["scopes"].items():
+                table = self.bindings.setdefault(scope, {})
+                for name, how, target in data["b"]:
+                    if name == "*":
+                        self.stars.setdefault(scope, []).append(target)
+                    elif name not in table or table[name][0] == "local":
+                        table[name] = (how, target)
+            for class_id, rows in facts["attrs"].items():
+                table = self.attrs.setdefault(class_id, {})
+                for name, how, target in rows:
+                    if name not in table or table[name][0] == "local":
+                        table[name] = (how, target)
+        self.packages = {m.split(".", 1)[0] for m in self.modules}
+        self._expr_memo: dict[tuple[str, str], Value | None] = {}
+        self._abs_memo: dict[str, Value | None] = {}
+        self._mro_memo: dict[str, list[str]] = {}
+        self._active: set[tuple[str, str]] = set()
+
+    # -- resolution -------------------------------------------------------------------------
+
+    def resolve_absolute(self, dotted: str) -> Value | None:
+        """What an absolute dotted name (an import target) refers to."""
+        if dotted in self._abs_memo:
+            return self._abs_memo[dotted]
+        self._abs_memo[dotted] = None  # guards against import cycles
+        parts = dotted.split(".")
+        value: Value | None = None
+        for i in range(len(parts), 0, -1):
+            module = ".".join(parts[:i])
+            if module in self.modules:
+                value = ("module", module)
+                for part in parts[i:]:
+                    value = self.member(value, part)
+                    if value is None:
+                        break
+                break
+        else:
+            if parts[0] not in self.packages:
+                value = ("external", dotted)
+        self._abs_memo[dotted] = value
+        return value
+
+    def resolve_expr(self, scope: str, path: str) -> Value | None:
+        """What a dotted expression seen in `scope` refers to ("self.repo.save", "f().x")."""
+        key = (scope, path)
+        if key in self._expr_memo:
+            return self._expr_memo[key]
+        if key in self._active or len(self._active) > _MAX_DEPTH:
+            return None
+        self._active.add(key)
+        try:
+            value = self._resolve_expr(scope, path)
+        finally:
+            self._active.discard(key)
+        self._expr_memo[key] = value
+        return value
+
+    def _resolve_expr(self, scope: str, path: str) -> Value | None:
+        segments = path.split(".")
+        head = segments[0]
+        value: Value | None
+        if head == "super()":
+            owner = self.enclosing_class(scope)
+            value = None if owner is None else ("super", owner)
+        else:
+            called = head.endswith("()")
+            value = self.lookup(scope, head[:-2] if called else head)
+            if called:
+                value = self.call_result(value)
+        for segment in segments[1:]:
+            if value is None:
+                return None
+            called = segment.endswith("()")
+            value = self.member(value, segment[:-2] if called else segment)
+            if called:
+                value = self.call_result(value)
+        return value
+
+    def lookup(self, scope: str, name: str) -> Value | None:
+        """A bare name in `scope`: local, enclosing functions (not classes), module, stars."""
+        current: str | None = scope
+        innermost = True
+        while current is not None:
+            record = self.defs.get(current)
+            if record is None or record[1] != "class" or innermost:
+                binding = self.bindings.get(current, {}).get(name)
+                if binding is not None:
+                    return self.binding_value(current, binding)
+            if record is None:  # the module: last, names from `import *`
+                return self._star_member(current, name)
+            current = record[5]
+            innermost = False
+        return None
+
+    def binding_value(self, scope: str, binding: Binding) -> Value | None:
+        how, target = binding
+        if how == "def":
+            record = self.defs.get(target)
+            return None if record is None else (record[1], target)
+        if how == "import":
+            return self.resolve_absolute(target)
+        if how == "self":
+            return ("instance", target)
+        if how == "cls":
+            return ("class", target)
+        if how == "alias":
+            return self.resolve_expr(scope, target)
+        if how == "instance":
+            return self.call_result(self.resolve_expr(scope, target))
+        if how == "type":
+            value = self.resolve_expr(scope, target)
+            if value is not None and value[0] == "class":
+                return ("instance", value[1])
+            return value if value is not None and value[0] == "external" else None
+        return None  # "local": bound to something we cannot follow
+
+    def member(self, value: Value, name: str) -> Value | None:
+        kind, ident = value
+        if kind == "external":
+            return ("external", f"{ident}.{name}")
+        if kind == "module":
+            binding = self.bindings.get(ident, {}).get(name)
+            if binding is not None:
+                return self.binding_value(ident, binding)
+            submodule = f"{ident}.{name}"
+            if submodule in self.modules:
+                return ("module", submodule)
+            return self._star_member(ident, name)
+        if kind in ("class", "instance", "super"):
+            classes = self.mro(ident)
+            if kind == "super":
+                classes = classes[1:]
+            for owner in classes:
+                member = f"{owner}.{name}"
+                record = self.defs.get(member)
+                if record is not None:
+                    return (record[1], member)
+            for owner in classes:
+                binding = self.attrs.get(owner, {}).get(name)
+                if binding is not None:
+                    return self.binding_value(owner, binding)
+        return None
+
+    def _star_member(self, module: str, name: str) -> Value | None:
+        for target in self.stars.get(module, ()):
+            facts = self.modules.get(target)
+            if facts is None:
+                continue
+            exported = facts["all"]
+            if (name not in exported) if exported is not None else name.startswith("_"):
+                continue
+            value = self.member(("module", target), name)
+            if value is not None:
+                return value
+        return None
+
+    def call_result(self, value: Value | None) -> Value | None:
+        if value is None:
+            return None
+        kind, ident = value
+        if kind == "class":
+            return ("instance", ident)
+        if kind == "external":
+            return value
+        if kind == "function":
+            record = self.defs[ident]
+            if record[8]:
+                returned = self.resolve_expr(record[5], record[8])
+                if returned is not None and returned[0] == "class":
+                    return ("instance", returned[1])
+                if returned is not None and returned[0] == "external":
+                    return returned
+        return None
+
+    def mro(self, class_id: str) -> list[str]:
+        """The class and its project bases, depth first, each once (close to Python's MRO)."""
+        if class_id in self._mro_memo:
+            return self._mro_memo[class_id]
+        self._mro_memo[class_id] = [class_id]  # guards against inheritance cycles
+        order = [class_id]
+        record = self.defs.get(class_id)
+        for base in record[6] if record else ():
+            value = self.resolve_expr(record[5], base)
+            if value is not None and value[0] == "class":
+                order.extend(c for c in self.mro(value[1]) if c not in order)
+        self._mro_memo[class_id] = order
+        return order
+
+    def enclosing_class(self, scope: str) -> str | None:
+        record = self.defs.get(scope)
+        while record is not None:
+            parent = self.defs.get(record[5])
+            if parent is not None and parent[1] == "class":
+                return parent[0]
+            record = parent
+        return None
+
+    def module_of(self, ident: str) -> str | None:
+        while ident and ident not in self.modules:
+            ident = ident.rpartition(".")[0]
+        return ident or None
+
+    def is_bound(self, module: str, name: str) -> bool:
+        """Could `from module import name` work? False only when surely not."""
+        facts = self.modules[module]
+        return (
+            name in self.bindings.get(module, {})
+            or f"{module}.{name}" in self.modules
+            or module in self.stars
+            or "__getattr__" in self.bindings.get(module, {})
+            or facts["diagnostics"] != []
+        )
+
+
+class GraphBuilder:
+    """Adds nodes and edges for every file's facts to a graph."""
+
+    def __init__(self, graph: DependencyGraph, resolver: Resolver) -> None:
+        self.graph = graph
+        self.r = resolver
+
+    def build(self) -> None:
+        r = self.r
+        for rel, module in r.duplicates:
+            self.graph.add_diagnostic(
+                Diagnostic(rel, "duplicate-module", f"module {module} is also defined in "
+                           f"{r.file_of[module]}; this file is left out")
+            )
+        for module, facts in sorted(r.modules.items()):
+            rel = r.file_of[module]
+            attrs = {"package": True} if facts["package"] else {}
+            self.graph.add_node(Node(module, NodeKind.MODULE, rel, 1, max(facts["lines"], 1),
+                                     facts["loc"], attrs))
+            for code, message, line in facts["diagnostics"]:
+                self.graph.add_diagnostic(Diagnostic(rel, code, message, line))
+        for module in sorted(r.modules):
+            parent = module.rpartition(".")[0]
+            if parent in r.modules:
+                self._edge(parent, module, EdgeKind.CONTAINS, None)
+        for def_id, record in sorted(r.defs.items()):
+            self._add_def(def_id, record)
+        for module, facts in sorted(r.modules.items()):
+            rel = r.file_of[module]
+            self._add_imports(rel, facts["imports"])
+            for scope, data in facts["scopes"].items():
+                if scope in self.graph:
+                    self._add_uses(rel, scope, data)
+
+    def _add_def(self, def_id: str, record: list[Any]) -> None:
+        r = self.r
+        _, kind, line, end_line, loc, parent, bases, decorators, _, _ = record
+        rel = r.file_of[def_id]
+        attrs: dict[str, Any] = {}
+        if kind == "class":
+            attrs["bases"] = [self._full_name(parent, base) for base in bases]
+        elif decorators:
+            attrs["decorators"] = [self._full_name(def_id, d) for d in decorators]
+        node_kind = NodeKind.CLASS if kind == "class" else NodeKind.FUNCTION
+        self.graph.add_node(Node(def_id, node_kind, rel, line, end_line, loc, attrs))
+        if parent in self.graph:
+            self._edge(parent, def_id, EdgeKind.CONTAINS, None)
+        for base in bases:
+            value = r.resolve_expr(parent, base)
+            target = self._target(value)
+            if target is not None and value is not None and value[0] in ("class", "external"):
+                self._edge(def_id, target, EdgeKind.INHERITS, Site(rel, line))
+
+    def _full_name(self, scope: str, expr: str) -> str:
+        """A base or decorator as the project id or external dotted name it resolves to."""
+        value = self.r.resolve_expr(scope, expr)
+        if value is not None and value[0] in ("class", "function", "external", "module"):
+            return value[1]
+        return expr
+
+    def _add_imports(self, rel: str, imports: Iterable[list[Any]]) -> None:
+        r = self.r
+        for scope, target, line, tags, _star in imports:
+            site = Site(rel, line)
+            value = r.resolve_absolute(target)
+            node = self._target(value)
+            if node is None:
+                module = r.module_of(target)
+                top = target.split(".", 1)[0]
+                if top in r.packages and (
+                    module is None
+                    or not r.is_bound(module, target[len(module) + 1 :].split(".")[0])
+                ):
+                    self.graph.add_diagnostic(
+                        Diagnostic(rel, "unresolved-import", f"cannot find {target}", line)
+                    )
+                node = module  # a module-level value: the dependency is on its module
+            if node is not None and node != scope and scope in self.graph:
+                self._edge(scope, node, EdgeKind.IMPORTS, site, tags)
+
+    def _add_uses(self, rel: str, scope: str, data: dict[str, list[Any]]) -> None:
+        r = self.r
+        for path, line in data["c"]:
+            value = r.resolve_expr(scope, path)
+            if value is None:
+                continue
+            kind, ident = value
+            site = Site(rel, line)
+            if kind == "function":
+                self._edge(scope, ident, EdgeKind.CALLS, site)
+            elif kind == "class":
+                self._edge(scope, ident, EdgeKind.INSTANTIATES, site)
+                init = r.member(("class", ident), "__init__")
+                if init is not None and init[0] == "function":
+                    self._edge(scope, init[1], EdgeKind.CALLS, site)
+            elif kind == "external":
+                self._edge(scope, self._external(ident), EdgeKind.CALLS, site)
+        for path, line in data["r"]:
+            value = r.resolve_expr(scope, path)
+            if value is not None and value[0] in ("module", "class", "function"):
+                if value[1] != scope:
+                    self._edge(scope, value[1], EdgeKind.REFERENCES, Site(rel, line))
+        for text, line in data["s"]:
+            if text.split(".", 1)[0] not in r.packages:
+                continue
+            value = r.resolve_absolute(text)
+            if value is not None and value[0] in ("module", "class", "function"):
+                if value[1] != scope:
+                    self._edge(scope, value[1], EdgeKind.REFERENCES, Site(rel, line),
+                               ["string"])
+
+    def _target(self, value: Value | None) -> str | None:
+        if value is None:
+            return None
+        kind, ident = value
+        if kind == "external":
+            return self._external(ident)
+        if kind in ("module", "class", "function"):
+            return ident
+        return None
+
+    def _external(self, dotted: str) -> str:
+        node_id = "external:" + dotted.split(".", 1)[0]
+        if node_id not in self.graph:
+            self.graph.add_node(Node(node_id, NodeKind.EXTERNAL))
+        return node_id
+
+    def _edge(
+        self,
+        source: str,
+        target: str,
+        kind: EdgeKind,
+        site: Site | None,
+        tags: Iterable[str] = (),
+    ) -> None:
+        self.graph.add_edge(
+            Edge(source, target, kind, static_count=1, sites=(site,) if site else (),
+                 tags=frozenset(tags))
+        )

@@ -1,0 +1,162 @@
+"""Collect the facts of many files: from the cache when the content is unchanged, else in a
+process pool.
+
+libcst's native parser can crash the process on some pathological input (thousands of nested
+brackets) or take very long (a huge expression chain). Each file therefore gets a time limit
+enforced by SIGALRM, whose default action ends the worker; when a worker dies, the files it
+may have held are retried one at a time in a fresh single-worker pool, and the one that kills
+it again becomes a diagnostic instead of taking the run down.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from analyzers.static.collect import collect_file
+from analyzers.static.discovery import SourceFile
+from decomposer.cache import Cache, content_key
+
+#: Bump when the facts a file yields change, so old cache entries stop matching.
+FACTS_VERSION = "static-1"
+CHUNK = 8
+_HAS_ALARM = hasattr(signal, "setitimer")
+
+Task = tuple[str, str, bool]  # (path, module, is_package)
+
+
+def collect_all(
+    files: Sequence[SourceFile],
+    *,
+    cache: Cache,
+    jobs: int,
+    file_timeout: float,
+    progress: Callable[[int], None],
+) -> dict[str, dict[str, Any]]:
+    """Facts per file (keyed by `rel`), in no particular order."""
+    results: dict[str, dict[str, Any]] = {}
+    todo: list[tuple[SourceFile, str]] = []
+    for source in files:
+        try:
+            data = source.path.read_bytes()
+        except OSError as exc:
+            results[source.rel] = _unreadable(source, exc)
+            progress(1)
+            continue
+        key = content_key(FACTS_VERSION, source.module, str(source.is_package), data)
+        cached = cache.get(key)
+        if cached is not None:
+            results[source.rel] = cached
+            progress(1)
+        else:
+            todo.append((source, key))
+
+    def done(source: SourceFile, key: str, facts: dict[str, Any]) -> None:
+        results[source.rel] = facts
+        if not any(d[0] in ("timeout", "parser-crash") for d in facts["diagnostics"]):
+            cache.put(key, facts)
+        progress(1)
+
+    # Even with one job the work runs in a worker: a parser crash must not end the run.
+    leftovers = _run_pool(todo, jobs, file_timeout, done) if len(todo) >= 2 * CHUNK else todo
+    _run_isolated(leftovers, file_timeout, done)
+    return results
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # forkserver: workers start from a clean process, not a fork of one running threads
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _run_pool(
+    todo: list[tuple[SourceFile, str]],
+    jobs: int,
+    file_timeout: float,
+    done: Callable[[SourceFile, str, dict[str, Any]], None],
+) -> list[tuple[SourceFile, str]]:
+    """Run chunks on `jobs` workers; return the files left unfinished if a worker died."""
+    chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    unfinished: list[tuple[SourceFile, str]] = []
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=_context()) as pool:
+        pending: dict[Future[list[dict[str, Any]]], list[tuple[SourceFile, str]]] = {}
+        for chunk in chunks:
+            tasks = [(str(s.path), s.module, s.is_package) for s, _ in chunk]
+            pending[pool.submit(_collect_chunk, tasks, file_timeout)] = chunk
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                chunk = pending.pop(future)
+                try:
+                    facts_list = future.result()
+                except BrokenProcessPool:
+                    unfinished.extend(chunk)
+                    continue
+                for (source, key), facts in zip(chunk, facts_list, strict=True):
+                    done(source, key, facts)
+    return unfinished
+
+
+def _run_isolated(
+    todo: list[tuple[SourceFile, str]],
+    file_timeout: float,
+    done: Callable[[SourceFile, str, dict[str, Any]], None],
+) -> None:
+    """One file per task on one worker, so a dying worker names the file that killed it."""
+    remaining = list(todo)
+    while remaining:
+        with ProcessPoolExecutor(max_workers=1, mp_context=_context()) as pool:
+            while remaining:
+                source, key = remaining[0]
+                started = time.monotonic()
+                future = pool.submit(
+                    _collect_chunk, [(str(source.path), source.module, source.is_package)],
+                    file_timeout,
+                )
+                try:
+                    facts = future.result()[0]
+                except BrokenProcessPool:
+                    remaining.pop(0)
+                    done(source, key, _crashed(source, time.monotonic() - started, file_timeout))
+                    break  # the pool is dead: start a new one for the rest
+                remaining.pop(0)
+                done(source, key, facts)
+
+
+def _collect_chunk(tasks: list[Task], file_timeout: float) -> list[dict[str, Any]]:
+    out = []
+    for path, module, is_package in tasks:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if _HAS_ALARM:
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the alarm ends this worker
+            signal.setitimer(signal.ITIMER_REAL, file_timeout)
+        try:
+            out.append(collect_file(data, module, is_package))
+        finally:
+            if _HAS_ALARM:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+    return out
+
+
+def _crashed(source: SourceFile, elapsed: float, file_timeout: float) -> dict[str, Any]:
+    if elapsed >= file_timeout:
+        code, message = "timeout", f"analysis took over {file_timeout:g} s and was stopped"
+    else:
+        code, message = "parser-crash", "the parser crashed on this file"
+    return _empty(source, code, message)
+
+
+def _unreadable(source: SourceFile, exc: OSError) -> dict[str, Any]:
+    return _empty(source, "unreadable", exc.strerror or str(exc))
+
+
+def _empty(source: SourceFile, code: str, message: str) -> dict[str, Any]:
+    facts = collect_file(b"", source.module, source.is_package)
+    facts["diagnostics"] = [[code, message, None]]
+    return facts

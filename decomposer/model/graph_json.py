@@ -1,0 +1,130 @@
+"""The versioned JSON form of a DependencyGraph (graph.json); see docs/graph-format.md.
+
+Nodes, edges and diagnostics are written in sorted order with sorted keys, so the same graph
+always gives the same bytes, and reading a file back gives an equal graph.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from decomposer.errors import InputError
+from decomposer.model.graph import (
+    DependencyGraph,
+    Diagnostic,
+    Edge,
+    EdgeKind,
+    Node,
+    NodeKind,
+    Site,
+)
+
+SCHEMA = 1
+
+
+def graph_to_dict(graph: DependencyGraph, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "meta": meta or {},
+        "nodes": [_node_to_dict(n) for n in sorted(graph.nodes(), key=lambda n: n.id)],
+        "edges": [
+            _edge_to_dict(e)
+            for e in sorted(graph.edges(), key=lambda e: (e.source, e.target, e.kind.value))
+        ],
+        "diagnostics": [_diagnostic_to_dict(d) for d in graph.diagnostics()],
+    }
+
+
+def graph_from_dict(data: Any, *, where: str = "graph.json") -> DependencyGraph:
+    """Rebuild a graph; a malformed document raises InputError naming what is wrong."""
+    if not isinstance(data, dict):
+        raise InputError(f"{where} is not a JSON object", hint="re-run `decomposer analyze`")
+    schema = data.get("schema")
+    if schema != SCHEMA:
+        raise InputError(
+            f"{where} has schema {schema!r}; this decomposer reads schema {SCHEMA}",
+            hint="re-run `decomposer analyze` to rebuild it",
+        )
+    try:
+        nodes = [_node_from_dict(n) for n in data["nodes"]]
+        edges = [_edge_from_dict(e) for e in data["edges"]]
+        diagnostics = [_diagnostic_from_dict(d) for d in data.get("diagnostics", [])]
+        return DependencyGraph.build(nodes, edges, diagnostics)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(
+            f"{where} is not a valid decomposer graph ({type(exc).__name__}: {exc})",
+            hint="re-run `decomposer analyze` to rebuild it",
+        ) from exc
+
+
+def graph_meta(data: dict[str, Any]) -> dict[str, Any]:
+    meta = data.get("meta", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def _node_to_dict(node: Node) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": node.id, "kind": node.kind.value}
+    if node.file is not None:
+        out["file"] = node.file
+    if node.line is not None:
+        out["line"] = node.line
+    if node.end_line is not None:
+        out["end_line"] = node.end_line
+    if node.loc:
+        out["loc"] = node.loc
+    if node.attrs:
+        out["attrs"] = node.attrs
+    return out
+
+
+def _node_from_dict(data: dict[str, Any]) -> Node:
+    return Node(
+        id=str(data["id"]),
+        kind=NodeKind(data["kind"]),
+        file=data.get("file"),
+        line=data.get("line"),
+        end_line=data.get("end_line"),
+        loc=int(data.get("loc", 0)),
+        attrs=dict(data.get("attrs", {})),
+    )
+
+
+def _edge_to_dict(edge: Edge) -> dict[str, Any]:
+    out: dict[str, Any] = {"source": edge.source, "target": edge.target, "kind": edge.kind.value}
+    if edge.static_count:
+        out["static_count"] = edge.static_count
+    if edge.runtime_count:
+        out["runtime_count"] = edge.runtime_count
+    if edge.sites:
+        out["sites"] = [str(s) for s in edge.sites]
+    if edge.tags:
+        out["tags"] = sorted(edge.tags)
+    return out
+
+
+def _edge_from_dict(data: dict[str, Any]) -> Edge:
+    return Edge(
+        source=str(data["source"]),
+        target=str(data["target"]),
+        kind=EdgeKind(data["kind"]),
+        static_count=int(data.get("static_count", 0)),
+        runtime_count=int(data.get("runtime_count", 0)),
+        sites=tuple(Site.parse(s) for s in data.get("sites", [])),
+        tags=frozenset(data.get("tags", [])),
+    )
+
+
+def _diagnostic_to_dict(d: Diagnostic) -> dict[str, Any]:
+    out: dict[str, Any] = {"file": d.file, "code": d.code, "message": d.message}
+    if d.line is not None:
+        out["line"] = d.line
+    return out
+
+
+def _diagnostic_from_dict(data: dict[str, Any]) -> Diagnostic:
+    return Diagnostic(
+        file=str(data["file"]),
+        code=str(data["code"]),
+        message=str(data["message"]),
+        line=data.get("line"),
+    )
