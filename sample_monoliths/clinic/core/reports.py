@@ -111,7 +111,7 @@ DEPARTMENT_ACTIVITY_SQL = """
 def department_activity(start, end):
     """
     Per department: appointments, patients, rooms, lab orders, prescriptions and
-    billed revenue of those visits. One query over seven tables.
+    billed revenue of those visits. One query over eight tables.
     """
     since, until = _period_bounds(start, end)
     # Raw SQL gets no field conversion: stored datetimes are UTC strings.

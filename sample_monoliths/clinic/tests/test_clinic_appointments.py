@@ -259,3 +259,14 @@ def test_api_slots_book_get_move_and_cancel(world, login, on_commit):
     assert cancelled.status_code == 200
     assert cancelled.json()["data"]["status"] == "cancelled"
     assert client.delete(f"/api/v1/appointments/{appointment_id}/").status_code == 409
+
+
+def test_add_assistant_and_quote(world):
+    appointment = services.book_appointment(world.patient, world.cardiologist, world.ecg, world.monday_10)
+    link = services.add_assistant(appointment, world.nurse, role="trainee")
+    assert (link.staff, link.role) == (world.nurse, "trainee")
+    assert list(appointment.assisting_staff.all()) == [world.nurse]
+    assert services.visit_cost_estimate(world.ecg, world.cardiologist, [world.hb]) == "EUR 176.50"
+    services.cancel_appointment(appointment, reason="rescheduled by phone")
+    with pytest.raises(services.AppointmentStateError):
+        services.add_assistant(appointment, world.doctor)

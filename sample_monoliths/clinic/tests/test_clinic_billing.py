@@ -1,12 +1,14 @@
 """Invoices, payments and insurance claims."""
 
 import datetime as dt
+import io
 import json
 from decimal import Decimal
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from core import billing, services
@@ -164,30 +166,19 @@ def test_nightly_billing_issues_old_drafts_and_flags_overdue(world, issued_invoi
     Invoice.objects.filter(pk=empty.pk).update(created_at=timezone.now() - dt.timedelta(days=5))
 
     later = (timezone.localdate() + dt.timedelta(days=31)).isoformat()
+    out, err = io.StringIO(), io.StringIO()
     with on_commit(execute=True):
-        call_command("nightly_billing", "--date", later, stdout=(out := _Buffer()), stderr=(err := _Buffer()))
+        call_command("nightly_billing", "--date", later, stdout=out, stderr=err)
     draft.refresh_from_db()
     issued_invoice.refresh_from_db()
     assert draft.status == Invoice.OVERDUE  # issued today, due in 30 days < later
     assert issued_invoice.status == Invoice.OVERDUE
-    assert "issued=1 skipped=1 overdue=2" in out.text
-    assert "without lines" in err.text
+    assert "issued=1 skipped=1 overdue=2" in out.getvalue()
+    assert "without lines" in err.getvalue()
     assert Notification.objects.filter(template_key="invoice_overdue").count() == 2
 
 
 def test_nightly_billing_rejects_bad_date():
-    from django.core.management.base import CommandError
-
     with pytest.raises(CommandError, match="bad --date"):
         call_command("nightly_billing", "--date", "yesterday")
 
-
-class _Buffer:
-    def __init__(self):
-        self.text = ""
-
-    def write(self, value):
-        self.text += value
-
-    def flush(self):
-        pass

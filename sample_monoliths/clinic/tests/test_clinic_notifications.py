@@ -3,13 +3,16 @@
 import datetime as dt
 import io
 
+import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import override_settings
 from django.utils import timezone
 
 from core import notifications, services
+from core.exceptions import NotificationError
 from core.models import Appointment, MessageTemplate, Notification, NotificationPreference
 
 
@@ -44,9 +47,6 @@ def test_reminder_command_reminds_once(world, on_commit):
 
 
 def test_reminder_command_rejects_bad_window():
-    import pytest
-    from django.core.management.base import CommandError
-
     with pytest.raises(CommandError):
         call_command("send_appointment_reminders", "--hours", "0")
 
@@ -91,10 +91,6 @@ def test_edited_message_template_overrides_default(world, on_commit):
 
 
 def test_unknown_template_and_missing_recipient_raise(world):
-    import pytest
-
-    from core.exceptions import NotificationError
-
     with pytest.raises(NotificationError, match="unknown message template"):
         notifications.notify("nope", patient=world.patient)
     with pytest.raises(NotificationError, match="needs a patient"):

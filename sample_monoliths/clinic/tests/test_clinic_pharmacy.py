@@ -1,13 +1,14 @@
 """Prescriptions, dispensing and stock (pharmacy writes the stock table and the invoices)."""
 
 import datetime as dt
-import json
 from decimal import Decimal
 
+import pytest
 from django.core import mail
 from django.utils import timezone
 
 from core import inventory, services
+from core.exceptions import PrescriptionError
 from core.models import Invoice, InvoiceLine, Notification, Prescription, StockItem, StockMovement
 
 
@@ -108,10 +109,6 @@ def test_dispensing_below_reorder_level_warns_pharmacists(world):
 
 
 def test_controlled_drug_needs_licensed_pharmacist(world):
-    import pytest
-
-    from core.exceptions import PrescriptionError
-
     world.pharmacist.license_number = ""
     world.pharmacist.save()
     prescription = services.write_prescription(
