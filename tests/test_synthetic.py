@@ -32,7 +32,8 @@ generate = synthetic.generate
 main = synthetic.main
 TRUTH = synthetic.TRUTH_FILE
 
-SMALL = {"services": 5, "modules": 100, "seed": 3, "noise": 0.3, "shared_tables": 3}
+SMALL = {"services": 4, "modules": 100, "seed": 3, "noise": 0.3, "shared_tables": 0}
+PLANTED = {"noise": 0.0, "shared_tables": 4, "cross_fks": 3}  # shared tables, cross-service FKs
 
 
 # --------------------------------------------------------------------------- helpers
@@ -79,7 +80,8 @@ def _collect(body: list[ast.stmt], prefix: str, tree: Tree) -> None:
                 if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
                         and isinstance(stmt.targets[0], ast.Name)
                         and stmt.targets[0].id == "__tablename__"
-                        and isinstance(stmt.value, ast.Constant)):
+                        and isinstance(stmt.value, ast.Constant)
+                        and isinstance(stmt.value.value, str)):
                     tree.tables[stmt.value.value] += 1
             _collect(node.body, atom, tree)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -113,14 +115,13 @@ Built = tuple[Path, dict, Tree]
 @pytest.fixture(scope="module")
 def make(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Built]:
     """Generate (once per distinct config in this file) and read a monolith."""
-    cache: dict[tuple[tuple[str, object], ...], Built] = {}
+    cache: dict[object, Built] = {}
 
     def build(**options: object) -> Built:
-        config = {**SMALL, **options}
-        key = tuple(sorted(config.items()))
+        key = SynthConfig(**{**SMALL, **options})  # frozen: equal options, one tree
         if key not in cache:
             out = tmp_path_factory.mktemp("synthetic")
-            generate(out, SynthConfig(**config))  # type: ignore[arg-type]
+            generate(out, key)
             truth = json.loads((out / TRUTH).read_text(encoding="utf-8"))
             cache[key] = (out, truth, read_tree(out))
         return cache[key]
@@ -222,9 +223,15 @@ def test_same_seed_gives_identical_bytes_and_another_seed_does_not(tmp_path: Pat
     assert differing > len(other) // 2
 
 
-@pytest.mark.parametrize("layout", ["mixed", "by-service", "by-layer"])
-def test_truth_matches_the_generated_code(make: Callable[..., Built], layout: str) -> None:
-    _, truth, tree = make(layout=layout)
+@pytest.mark.parametrize(
+    "options",
+    [{"layout": "mixed"}, {"layout": "by-service"}, {"layout": "by-layer"}, PLANTED],
+    ids=["mixed", "by-service", "by-layer", "shared-tables"],
+)
+def test_truth_matches_the_generated_code(
+    make: Callable[..., Built], options: dict[str, object]
+) -> None:
+    _, truth, tree = make(**options)
     assert set(truth) == {"schema", "monolith", "services", "shared"}
     assert truth["schema"] == 1
     assert len(truth["services"]) == SMALL["services"]
@@ -312,7 +319,7 @@ def test_by_layer_module_names_use_the_vocabulary_not_the_service_name(
 def test_calls_stay_inside_services_as_much_as_noise_says(
     make: Callable[..., Built], noise: float
 ) -> None:
-    _, truth, tree = make(services=4, modules=100, noise=noise, shared_tables=0)
+    _, truth, tree = make(noise=noise)
     function_share, import_share, using = cross_service_share(truth, tree)
     assert using > 400
     if noise == 0:
@@ -326,7 +333,7 @@ def test_calls_stay_inside_services_as_much_as_noise_says(
 def test_shared_tables_and_cross_service_foreign_keys_are_planted(
     make: Callable[..., Built],
 ) -> None:
-    _, truth, tree = make(services=4, modules=100, noise=0.0, shared_tables=4, cross_fks=3)
+    _, truth, tree = make(**PLANTED)
     table_owner = {t: n for n, s in truth["services"].items() for t in s["tables"]}
     owners = owner_map(truth)
     cross_fks = 0

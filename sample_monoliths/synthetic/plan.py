@@ -198,6 +198,7 @@ class Service:
     budget: int = 0
     entities: list[Entity] = field(default_factory=list)
     modules: list[Module] = field(default_factory=list)
+    by_noun: dict[str, list[Entity]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -359,9 +360,29 @@ def _plan_entities(rng: random.Random, service: Service, count: int) -> None:
             if not suffix:
                 base_entities.append(entity)
             service.entities.append(entity)
+            service.by_noun.setdefault(noun, []).append(entity)
 
 
 def _chunks(items: list[Entity], parts: int) -> list[list[Entity]]:
+    """Split items (grouped by noun) into at most parts model modules.
+
+    Each noun's entities stay together and are split only when the noun is big; when there
+    are more nouns than parts, neighbouring entities are simply cut into equal runs.
+    """
+    groups: dict[str, list[Entity]] = {}
+    for item in items:
+        groups.setdefault(item.noun, []).append(item)
+    per_part = len(items) / parts
+    wanted = [max(1, round(len(g) / per_part)) for g in groups.values()]
+    if sum(wanted) <= parts:
+        out = []
+        for group, k in zip(groups.values(), wanted, strict=True):
+            out += _even(group, k)
+        return out
+    return _even(items, parts)
+
+
+def _even(items: list[Entity], parts: int) -> list[list[Entity]]:
     size, extra = divmod(len(items), parts)
     out, start = [], 0
     for i in range(parts):
@@ -391,11 +412,14 @@ def _verbs(rng: random.Random, service: Service) -> str:
 
 def _entities_for(rng: random.Random, service: Service, noun: str, k: int) -> list[Entity]:
     """k entities for a module about noun: that noun's own first, then others of the service."""
-    own = [e for e in service.entities if e.noun == noun]
+    own = service.by_noun.get(noun, [])
     picked = own[: max(1, k - 1)]
-    others = [e for e in service.entities if e.noun != noun]
-    while len(picked) < k and others:
-        picked.append(others.pop(rng.randrange(len(others))))
+    for _ in range(8 * k):  # a few draws; small services may not have k entities
+        if len(picked) >= k:
+            break
+        candidate = rng.choice(service.entities)
+        if candidate.noun != noun and candidate not in picked:
+            picked.append(candidate)
     return picked or [rng.choice(service.entities)]
 
 
@@ -405,13 +429,15 @@ def _plan_service_modules(rng: random.Random, service: Service) -> None:
     n_entities = min(n_entities, len(service.domain.nouns) * (1 + len(ENTITY_SUFFIXES)))
     _plan_entities(rng, service, n_entities)
     n_models = max(1, min(round(len(service.entities) / 3), (budget - 3) // 2))
-    for chunk in _chunks(service.entities, n_models):
-        model = Module(service, "model", chunk[0].snake, chunk[0].noun, "", entities=chunk)
-        repo = Module(service, "repository", chunk[0].snake, chunk[0].noun, "", entities=chunk)
+    chunks = _chunks(service.entities, n_models)
+    for chunk in chunks:
+        lead = next((e for e in chunk if e.snake == e.noun), chunk[0])
+        model = Module(service, "model", lead.snake, lead.noun, "", entities=chunk)
+        repo = Module(service, "repository", lead.snake, lead.noun, "", entities=chunk)
         for entity in chunk:
             entity.model, entity.repo = model, repo
         service.modules += [model, repo]
-    counts = _role_counts(budget - 2 * n_models)
+    counts = _role_counts(budget - 2 * len(chunks))
     base_nouns = [e.noun for e in service.entities if e.snake == e.noun]
     service_used: set[str] = set()  # names other modules import: unique per service
     for role in ("service", "schema", "event", "api", "task"):

@@ -52,7 +52,7 @@ class Imports:
                 continue
             out.append("")
             for module in sorted(group):
-                names = sorted(group[module], key=lambda n: (not n.isupper(), n.lower(), n))
+                names = sorted(group[module], key=_import_order)
                 line = f"from {module} import {', '.join(names)}"
                 if len(line) <= MAX_LINE:
                     out.append(line)
@@ -61,6 +61,13 @@ class Imports:
                     out.extend(f"    {n}," for n in names)
                     out.append(")")
         return out
+
+
+def _import_order(name: str) -> tuple[int, str]:
+    """CONSTANTS, then Classes, then functions, as isort's force-sort-by-type does."""
+    if name.isupper() and len(name) > 1:
+        return 0, name
+    return (1 if name[:1].isupper() else 2), name.lower()
 
 
 @dataclass(slots=True)
@@ -103,6 +110,9 @@ def _def(indent: str, name: str, params: list[str], returns: str) -> list[str]:
 
 def _sql(indent: str, query: str, params: str | None) -> list[str]:
     """``session.execute(text("..."), params)`` split over lines the way people write it."""
+    single = f'{indent}text("{query}"),'
+    if len(single) <= MAX_LINE:
+        return [single] + ([f"{indent}{params},"] if params else [])
     out = [f"{indent}text("]
     words = query.split(" ")
     chunk = ""
@@ -155,6 +165,12 @@ class Renderer:
             self.validators[s.index] = s.role_modules("schema")
             self.events[s.index] = s.role_modules("event")
         self.utilities = plan.utilities
+        self.by_entity: dict[Entity, list[tuple[Module, Method]]] = {}
+        self.by_noun: dict[tuple[int, str], list[tuple[Module, Method]]] = {}
+        for s in plan.services:
+            for mod, method in self.methods[s.index]:
+                self.by_entity.setdefault(method.entity, []).append((mod, method))
+                self.by_noun.setdefault((s.index, method.entity.noun), []).append((mod, method))
 
     # ------------------------------------------------------------------ files
 
@@ -211,6 +227,14 @@ class Renderer:
         return "\n".join([f'"""{doc}"""', "", *imports.lines(), "", "", *body]) + "\n"
 
     # ------------------------------------------------------------------ shared pieces
+
+    def _method_for(self, rng: random.Random, entity: Entity) -> tuple[Module, Method]:
+        """A service method working on entity, else on its noun, else any of its service."""
+        exact = self.by_entity.get(entity)
+        if exact:
+            return rng.choice(exact)
+        same_noun = self.by_noun.get((entity.service.index, entity.noun))
+        return rng.choice(same_noun or self.methods[entity.service.index])
 
     def _statement_pool(self, ctx: Ctx, rng: random.Random, lines: list[str],
                         intra: int) -> None:
@@ -352,13 +376,13 @@ class Renderer:
                  f'    __tablename__ = "{entity.table}"', "",
                  "    id: Mapped[int] = mapped_column(primary_key=True)"]
         fks = ([entity.parent] if entity.parent else []) + entity.foreign
-        for parent in fks:
+        for target in fks:
             imports.add("sqlalchemy", "ForeignKey")
-            nullable = parent is not entity.parent
+            nullable = target is not entity.parent
             opt = ", nullable=True" if nullable else ", index=True"
             ann = "int | None" if nullable else "int"
-            lines.append(f"    {parent.snake}_id: Mapped[{ann}] = mapped_column("
-                         f'ForeignKey("{parent.table}.id"){opt})')
+            lines.append(f"    {target.snake}_id: Mapped[{ann}] = mapped_column("
+                         f'ForeignKey("{target.table}.id"){opt})')
         for column in entity.columns:
             sqltype = column.sqltype
             imports.add("sqlalchemy", sqltype.split("(", 1)[0])
@@ -796,7 +820,6 @@ class Renderer:
         imports.add(f"{self.pkg}.common.db", "get_session")
         prefix = f"/{pluralize(module.noun)}/{module.aspect.replace('_', '-')}"
         lines = [f'bp = Blueprint("{module.name}", __name__, url_prefix="{prefix}")']
-        own = self.methods[service.index]
         imports.reserve("bp")
         for func in module.functions:
             imports.reserve(func.name)
@@ -815,11 +838,7 @@ class Renderer:
                           f"    rows = {e.cls}Repository(get_session()).list_by_status(status)",
                           "    return jsonify([row.to_dict() for row in rows]), 200"]
                 continue
-            mod, method = rng.choice(own)
-            for _ in range(6):
-                if mod.noun == module.noun or mod.entities[0].noun == e.noun:
-                    break
-                mod, method = rng.choice(own)
+            mod, method = self._method_for(rng, e)
             if not imports.add(mod.id, mod.cls):
                 continue
             verb = func.verb
@@ -827,8 +846,9 @@ class Renderer:
             path = f"/<int:{e.snake}_id>" + ("" if http == "GET" else f"/{verb.replace('_', '-')}")
             lines.append(f'@bp.route("{path}", methods=["{http}"])')
             lines += _def("", func.name, [f"{e.snake}_id: int"], "tuple[Response, int]")
-            lines.append(self._doc("    ", f"{verb.replace('_', ' ').capitalize()} one {e.words} "
-                                   f"({http} {prefix}{path})."))
+            summary = f"{verb.replace('_', ' ').capitalize()} one {e.words}"
+            full = f"{summary} ({http} {prefix}{path})."
+            lines.append(self._doc("    ", full if len(full) < MAX_LINE - 10 else summary + "."))
             payload = "{}"
             if func.with_payload:
                 imports.add("flask", "request")
@@ -860,17 +880,12 @@ class Renderer:
         imports.add("celery", "shared_task")
         imports.add("sqlalchemy", "text")
         imports.add(f"{self.pkg}.common.db", "transaction")
-        own = self.methods[service.index]
         lines: list[str] = []
         for func in module.functions:
             imports.reserve(func.name)
         for func in module.functions:
             e = func.entity
-            mod, method = rng.choice(own)
-            for _ in range(6):
-                if mod.entities[0] is e or method.entity is e:
-                    break
-                mod, method = rng.choice(own)
+            mod, method = self._method_for(rng, e)
             if not imports.add(mod.id, mod.cls):
                 continue
             me = method.entity
