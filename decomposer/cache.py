@@ -15,9 +15,16 @@ from typing import Any, Protocol
 
 
 class Cache(Protocol):
+    hits: int
+    misses: int
+
     def get(self, key: str) -> Any | None: ...
 
     def put(self, key: str, value: Any) -> None: ...
+
+    def get_text(self, name: str) -> str | None: ...
+
+    def put_text(self, name: str, text: str) -> None: ...
 
 
 def content_key(*parts: str | bytes) -> str:
@@ -57,15 +64,30 @@ class DiskCache:
         return value
 
     def put(self, key: str, value: Any) -> None:
+        self._write(self._path(key), json.dumps(value, separators=(",", ":")))
+
+    def get_text(self, name: str) -> str | None:
+        """A named entry (not content-addressed), e.g. the last run's result."""
+        try:
+            return (self.root / name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def put_text(self, name: str, text: str) -> None:
+        self._write(self.root / name, text)
+
+    def _write(self, path: Path, text: str) -> None:
         if not self.writable:
             return
-        path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".partial")
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(value, out, separators=(",", ":"))
-            os.replace(tmp, path)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    out.write(text)
+                os.replace(tmp, path)
+            finally:
+                Path(tmp).unlink(missing_ok=True)
         except OSError:  # a read-only tree: analyse without caching
             self.writable = False
 
@@ -78,4 +100,10 @@ class NoCache:
         return None
 
     def put(self, key: str, value: Any) -> None:
+        return None
+
+    def get_text(self, name: str) -> str | None:
+        return None
+
+    def put_text(self, name: str, text: str) -> None:
         return None

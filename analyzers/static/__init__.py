@@ -1,0 +1,93 @@
+"""The static analyzer: modules, classes, functions, imports, calls and references, read with
+libcst and never imported or run."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from analyzers.static.discovery import DEFAULT_EXCLUDES, SourceFile, discover, find_source_roots
+from analyzers.static.resolve import GraphBuilder, Resolver
+from analyzers.static.runner import FACTS_VERSION, collect_all, file_keys
+from decomposer.cache import content_key
+from decomposer.errors import ConfigError
+from decomposer.model.graph import DependencyGraph, Diagnostic
+from decomposer.plugins import AnalysisContext
+
+
+@dataclass(frozen=True)
+class _Tree:
+    roots: list[Path]
+    keyed: list[tuple[SourceFile, str | None]]
+    excluded: list[str]
+    diagnostics: list[Diagnostic]
+
+
+class StaticAnalyzer:
+    name: ClassVar[str] = "static"
+    summary: ClassVar[str] = "modules, classes, functions, imports, calls and references (libcst)"
+
+    def __init__(self) -> None:
+        self._trees: dict[AnalysisContext, _Tree] = {}
+
+    def fingerprint(self, context: AnalysisContext) -> str:
+        tree = self._tree(context)
+        return content_key(
+            FACTS_VERSION,
+            *(f"{s.rel}\0{key}" for s, key in tree.keyed),
+            *tree.excluded,
+            *(str(d) for d in tree.diagnostics),
+        )
+
+    def analyze(self, context: AnalysisContext, graph: DependencyGraph) -> dict[str, Any]:
+        tree = self._tree(context)
+        for diagnostic in tree.diagnostics:
+            graph.add_diagnostic(diagnostic)
+        context.progress.start("analysing files", len(tree.keyed))
+        facts = collect_all(
+            tree.keyed,
+            cache=context.cache,
+            jobs=context.settings.jobs or os.cpu_count() or 1,
+            file_timeout=context.settings.file_timeout,
+            progress=context.progress.advance,
+        )
+        GraphBuilder(graph, Resolver(facts, tree.excluded)).build()
+        return {
+            "files": len(tree.keyed),
+            "source_roots": [_relative(r, context.root) for r in tree.roots],
+        }
+
+    def _tree(self, context: AnalysisContext) -> _Tree:
+        if context not in self._trees:
+            settings = context.settings
+            roots = self.source_roots(context.root, settings.source_roots)
+            patterns = (DEFAULT_EXCLUDES if settings.use_default_excludes else ())
+            files, excluded, diagnostics = discover(
+                context.root, roots, patterns + settings.exclude
+            )
+            self._trees[context] = _Tree(roots, file_keys(files), excluded, diagnostics)
+        return self._trees[context]
+
+    @staticmethod
+    def source_roots(root: Path, configured: tuple[str, ...]) -> list[Path]:
+        if not configured:
+            return find_source_roots(root)
+        roots = []
+        for entry in configured:
+            path = (root / entry).resolve()
+            if not path.is_dir():
+                raise ConfigError(
+                    f"source root '{entry}' is not a folder under {root}",
+                    hint="fix source_roots in [tool.decomposer] or --source-root",
+                )
+            roots.append(path)
+        return roots
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix() or "."
+    except ValueError:
+        return path.as_posix()

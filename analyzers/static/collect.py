@@ -31,6 +31,8 @@ from typing import Any
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
+from analyzers.static.facts import empty_facts
+
 # Literal strings that may name a project module, class or function ("pkg.mod.Class",
 # "pkg.mod:func"). Checked cheaply before anything else looks at them.
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?::[A-Za-z_]\w*)?")
@@ -134,6 +136,7 @@ class Collector(CodegenState):
     def __init__(self, module: str, is_package: bool, code_lines: list[int]) -> None:
         super().__init__(default_indent="    ", default_newline="\n")
         self.module = module
+        self.is_package = is_package
         self.package = module if is_package else module.rpartition(".")[0]
         self.line = 1
         self.code_lines = code_lines  # prefix sums: code_lines[n] = code lines in 1..n
@@ -522,7 +525,7 @@ class Collector(CodegenState):
                 }
         return {
             "module": self.module,
-            "package": self.package == self.module,
+            "package": self.is_package,
             "lines": lines,
             "loc": self.code_lines[-1],
             "all": self.all_names,
@@ -605,7 +608,5 @@ def collect_file(source: bytes, module: str, is_package: bool) -> dict[str, Any]
 def _failed(
     module: str, is_package: bool, sums: list[int], code: str, message: str, line: int | None
 ) -> dict[str, Any]:
-    facts = Collector(module, is_package, sums).facts(len(sums) - 1)
-    facts["diagnostics"] = [[code, message.strip().splitlines()[0] if message.strip() else code,
-                             line]]
-    return facts
+    first_line = message.strip().splitlines()[0] if message.strip() else code
+    return empty_facts(module, is_package, len(sums) - 1, sums[-1], [code, first_line, line])

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from fnmatch import fnmatch
-from pathlib import Path, PurePosixPath
+import re
+from fnmatch import translate
+from pathlib import Path
 
 from decomposer.model.graph import Diagnostic
 
@@ -42,16 +43,22 @@ class SourceFile:
     path: Path
 
 
-def is_excluded(rel: PurePosixPath, patterns: tuple[str, ...]) -> bool:
-    """A pattern with a "/" matches the path from the root; one without matches any part."""
-    text = rel.as_posix()
-    for pattern in patterns:
-        if "/" in pattern:
-            if fnmatch(text, pattern) or fnmatch(text, pattern.rstrip("/") + "/*"):
-                return True
-        elif any(fnmatch(part, pattern) for part in rel.parts):
-            return True
-    return False
+class Excludes:
+    """Globs of paths to leave out. One with a "/" matches the path from the source root;
+    one without matches any single folder or file name on the way."""
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        names = [translate(p) for p in patterns if "/" not in p]
+        paths = [translate(p.rstrip("/")) for p in patterns if "/" in p]
+        paths += [translate(p.rstrip("/") + "/*") for p in patterns if "/" in p]
+        self._name = re.compile("|".join(names)) if names else None
+        self._path = re.compile("|".join(paths)) if paths else None
+
+    def name(self, name: str) -> bool:
+        return self._name is not None and self._name.match(name) is not None
+
+    def path(self, rel: str) -> bool:
+        return self._path is not None and self._path.match(rel) is not None
 
 
 def find_source_roots(root: Path) -> list[Path]:
@@ -63,10 +70,13 @@ def find_source_roots(root: Path) -> list[Path]:
 
 
 def discover(
-    root: Path, source_roots: list[Path], excludes: tuple[str, ...]
-) -> tuple[list[SourceFile], list[Diagnostic]]:
-    """Every .py file under the source roots, sorted; symlink loops become diagnostics."""
+    root: Path, source_roots: list[Path], patterns: tuple[str, ...]
+) -> tuple[list[SourceFile], list[str], list[Diagnostic]]:
+    """Every .py file under the source roots, sorted; the module ids of the excluded packages
+    and modules (imports of them are not unresolved); symlink loops as diagnostics."""
+    excludes = Excludes(patterns)
     files: dict[str, SourceFile] = {}
+    excluded: set[str] = set()
     diagnostics: list[Diagnostic] = []
     for source_root in source_roots:
         seen_dirs: set[tuple[int, int]] = set()
@@ -74,28 +84,35 @@ def discover(
             here = Path(folder)
             stat = here.stat()
             key = (stat.st_dev, stat.st_ino)
-            rel_dir = _relative(here, root)
             if key in seen_dirs:  # a symlink leading back to a folder already walked
                 diagnostics.append(
-                    Diagnostic(rel_dir, "symlink-loop", "folder reached twice through symlinks")
+                    Diagnostic(_relative(here, root), "symlink-loop",
+                               "folder reached twice through symlinks; walked once")
                 )
                 dirnames[:] = []
                 continue
             seen_dirs.add(key)
-            dirnames[:] = sorted(
-                d
-                for d in dirnames
-                if not d.startswith(".")
-                and not is_excluded(_rel_path(here / d, source_root), excludes)
-            )
+            in_root = here.relative_to(source_root).as_posix()
+            prefix = "" if in_root == "." else in_root + "/"
+            kept = []
+            for d in sorted(dirnames):
+                if d.startswith("."):
+                    continue
+                if excludes.name(d) or excludes.path(prefix + d):
+                    excluded.add((prefix + d).replace("/", "."))
+                else:
+                    kept.append(d)
+            dirnames[:] = kept
             for name in sorted(filenames):
                 if not name.endswith(".py"):
                     continue
-                path = here / name
-                in_root = _rel_path(path, source_root)
-                if is_excluded(in_root, excludes) or not path.is_file():
+                if excludes.name(name) or excludes.path(prefix + name):
+                    excluded.add((prefix + name[:-3]).replace("/", "."))
                     continue
-                module_parts = list(in_root.with_suffix("").parts)
+                path = here / name
+                if not path.is_file():
+                    continue
+                module_parts = (prefix + name[:-3]).split("/")
                 is_package = module_parts[-1] == "__init__"
                 if is_package:
                     module_parts.pop()
@@ -103,11 +120,7 @@ def discover(
                     continue
                 rel = _relative(path, root)
                 files.setdefault(rel, SourceFile(rel, ".".join(module_parts), is_package, path))
-    return sorted(files.values()), diagnostics
-
-
-def _rel_path(path: Path, base: Path) -> PurePosixPath:
-    return PurePosixPath(path.relative_to(base).as_posix())
+    return sorted(files.values()), sorted(excluded), diagnostics
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -32,7 +32,11 @@ _MAX_DEPTH = 40  # alias chains longer than this are given up on, not followed f
 
 
 class Resolver:
-    def __init__(self, facts_by_file: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self, facts_by_file: dict[str, dict[str, Any]], excluded: Iterable[str] = ()
+    ) -> None:
+        #: Module ids left out by excludes: imports of them are neither edges nor problems.
+        self.excluded = frozenset(excluded)
         self.file_of: dict[str, str] = {}  # module or def id -> file
         self.modules: dict[str, dict[str, Any]] = {}
         self.defs: dict[str, list[Any]] = {}
@@ -254,6 +258,10 @@ class Resolver:
             ident = ident.rpartition(".")[0]
         return ident or None
 
+    def is_excluded(self, dotted: str) -> bool:
+        parts = dotted.split(".")
+        return any(".".join(parts[:i]) in self.excluded for i in range(1, len(parts) + 1))
+
     def is_bound(self, module: str, name: str) -> bool:
         """Could `from module import name` work? False only when surely not."""
         facts = self.modules[module]
@@ -292,7 +300,9 @@ class GraphBuilder:
             if parent in r.modules:
                 self._edge(parent, module, EdgeKind.CONTAINS, None)
         for def_id, record in sorted(r.defs.items()):
-            self._add_def(def_id, record)
+            self._add_def_node(def_id, record)
+        for def_id, record in sorted(r.defs.items()):
+            self._add_def_edges(def_id, record)
         for module, facts in sorted(r.modules.items()):
             rel = r.file_of[module]
             self._add_imports(rel, facts["imports"])
@@ -300,17 +310,21 @@ class GraphBuilder:
                 if scope in self.graph:
                     self._add_uses(rel, scope, data)
 
-    def _add_def(self, def_id: str, record: list[Any]) -> None:
-        r = self.r
+    def _add_def_node(self, def_id: str, record: list[Any]) -> None:
         _, kind, line, end_line, loc, parent, bases, decorators, _, _ = record
-        rel = r.file_of[def_id]
         attrs: dict[str, Any] = {}
         if kind == "class":
             attrs["bases"] = [self._full_name(parent, base) for base in bases]
         elif decorators:
             attrs["decorators"] = [self._full_name(def_id, d) for d in decorators]
         node_kind = NodeKind.CLASS if kind == "class" else NodeKind.FUNCTION
+        rel = self.r.file_of[def_id]
         self.graph.add_node(Node(def_id, node_kind, rel, line, end_line, loc, attrs))
+
+    def _add_def_edges(self, def_id: str, record: list[Any]) -> None:
+        r = self.r
+        line, parent, bases = record[2], record[5], record[6]
+        rel = r.file_of[def_id]
         if parent in self.graph:
             self._edge(parent, def_id, EdgeKind.CONTAINS, None)
         for base in bases:
@@ -335,6 +349,8 @@ class GraphBuilder:
             if node is None:
                 module = r.module_of(target)
                 top = target.split(".", 1)[0]
+                if r.is_excluded(target):
+                    continue
                 if top in r.packages and (
                     module is None
                     or not r.is_bound(module, target[len(module) + 1 :].split(".")[0])

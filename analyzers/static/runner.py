@@ -18,8 +18,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from analyzers.static.collect import collect_file
 from analyzers.static.discovery import SourceFile
+from analyzers.static.facts import empty_facts
 from decomposer.cache import Cache, content_key
 
 #: Bump when the facts a file yields change, so old cache entries stop matching.
@@ -30,8 +30,22 @@ _HAS_ALARM = hasattr(signal, "setitimer")
 Task = tuple[str, str, bool]  # (path, module, is_package)
 
 
+def file_keys(files: Sequence[SourceFile]) -> list[tuple[SourceFile, str | None]]:
+    """Each file with the cache key of its content; None for a file that cannot be read."""
+    keyed: list[tuple[SourceFile, str | None]] = []
+    for source in files:
+        try:
+            data = source.path.read_bytes()
+        except OSError:
+            keyed.append((source, None))
+            continue
+        keyed.append((source, content_key(FACTS_VERSION, source.module,
+                                          str(source.is_package), data)))
+    return keyed
+
+
 def collect_all(
-    files: Sequence[SourceFile],
+    keyed: Sequence[tuple[SourceFile, str | None]],
     *,
     cache: Cache,
     jobs: int,
@@ -41,16 +55,12 @@ def collect_all(
     """Facts per file (keyed by `rel`), in no particular order."""
     results: dict[str, dict[str, Any]] = {}
     todo: list[tuple[SourceFile, str]] = []
-    for source in files:
-        try:
-            data = source.path.read_bytes()
-        except OSError as exc:
-            results[source.rel] = _unreadable(source, exc)
+    for source, key in keyed:
+        cached = cache.get(key) if key is not None else None
+        if key is None:
+            results[source.rel] = _empty(source, "unreadable", "the file cannot be read")
             progress(1)
-            continue
-        key = content_key(FACTS_VERSION, source.module, str(source.is_package), data)
-        cached = cache.get(key)
-        if cached is not None:
+        elif cached is not None:
             results[source.rel] = cached
             progress(1)
         else:
@@ -129,6 +139,8 @@ def _run_isolated(
 
 
 def _collect_chunk(tasks: list[Task], file_timeout: float) -> list[dict[str, Any]]:
+    from analyzers.static.collect import collect_file  # libcst: only where files are parsed
+
     out = []
     for path, module, is_package in tasks:
         with open(path, "rb") as handle:
@@ -152,11 +164,5 @@ def _crashed(source: SourceFile, elapsed: float, file_timeout: float) -> dict[st
     return _empty(source, code, message)
 
 
-def _unreadable(source: SourceFile, exc: OSError) -> dict[str, Any]:
-    return _empty(source, "unreadable", exc.strerror or str(exc))
-
-
 def _empty(source: SourceFile, code: str, message: str) -> dict[str, Any]:
-    facts = collect_file(b"", source.module, source.is_package)
-    facts["diagnostics"] = [[code, message, None]]
-    return facts
+    return empty_facts(source.module, source.is_package, 0, 0, [code, message, None])

@@ -1,0 +1,3 @@
+from decomposer.cli import app
+
+app(prog_name="decomposer")

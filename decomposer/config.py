@@ -1,0 +1,84 @@
+"""Settings from `[tool.decomposer]` in the analysed project's pyproject.toml.
+
+Every problem in the table is reported at once, each naming its key, so one edit fixes all.
+Command-line options override what the file says.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from decomposer.errors import ConfigError
+
+TABLE = "tool.decomposer"
+
+
+@dataclass(frozen=True)
+class AnalyzeSettings:
+    #: Folders (relative to the project root) whose children are the top-level packages.
+    #: Empty: `src/` in a src layout, else the root itself.
+    source_roots: tuple[str, ...] = ()
+    #: Globs of paths to leave out, added to the default excludes.
+    exclude: tuple[str, ...] = ()
+    #: Leave out tests, migrations, virtualenvs and build output (see docs/analyze.md).
+    use_default_excludes: bool = True
+    #: Worker processes; 0 means one per core.
+    jobs: int = 0
+    #: Seconds one file may take before it is given up on (a diagnostic, not a failure).
+    file_timeout: float = 60.0
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "source_roots": (list,),
+    "exclude": (list,),
+    "use_default_excludes": (bool,),
+    "jobs": (int,),
+    "file_timeout": (int, float),
+}
+
+
+def load_settings(root: Path) -> AnalyzeSettings:
+    """The `[tool.decomposer]` table of root/pyproject.toml, or the defaults without one."""
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return AnalyzeSettings()
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"{path} is not valid TOML ({exc})", hint="fix the file or move it aside"
+        ) from exc
+    table = document.get("tool", {}).get("decomposer", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"[{TABLE}] in {path} must be a table")
+    return parse_settings(table, where=f"[{TABLE}] in {path}")
+
+
+def parse_settings(table: dict[str, Any], *, where: str) -> AnalyzeSettings:
+    known = {f.name for f in fields(AnalyzeSettings)}
+    problems = []
+    for key, value in table.items():
+        if key not in known:
+            problems.append(f"unknown key '{key}' (known: {', '.join(sorted(known))})")
+            continue
+        expected = _TYPES[key]
+        if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
+            problems.append(f"'{key}' should be {expected[0].__name__}, got {value!r}")
+        elif isinstance(value, list) and not all(isinstance(v, str) for v in value):
+            problems.append(f"'{key}' should be a list of strings, got {value!r}")
+        elif key == "jobs" and value < 0:
+            problems.append(f"'jobs' should be 0 (one per core) or more, got {value}")
+        elif key == "file_timeout" and value <= 0:
+            problems.append(f"'file_timeout' should be more than 0 seconds, got {value}")
+    if problems:
+        noun = "problem" if len(problems) == 1 else "problems"
+        raise ConfigError(
+            f"{where} has {len(problems)} {noun}: {problems[0]}",
+            details=problems[1:],
+            hint="fix or remove the keys named above; docs/analyze.md lists every key",
+        )
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in table.items()}
+    return AnalyzeSettings(**values)
