@@ -417,3 +417,15 @@ def test_non_empty_folder_is_refused_unless_forced(tmp_path: Path) -> None:
     before = hashes(out / "synth")
     assert main([str(out), "--services", "2", "--modules", "20", "--force"]) == 0
     assert hashes(out / "synth") == before
+
+
+def test_package_option_renames_the_top_level_package(tmp_path: Path) -> None:
+    out = tmp_path / "acme"
+    generate(out, SynthConfig(services=2, modules=24, seed=4, package="acme"))
+    assert sorted(p.name for p in out.iterdir()) == ["acme", TRUTH]
+    truth = json.loads((out / TRUTH).read_text(encoding="utf-8"))
+    members = [m for s in truth["services"].values() for m in s["members"]]
+    assert all(m == "acme" or m.startswith("acme.") for m in members + truth["shared"]["members"])
+    sources = [p.read_text(encoding="utf-8") for p in out.rglob("*.py")]
+    assert not any("synth" in s for s in sources)
+    assert any("from acme.common.db import Base" in s for s in sources)

@@ -1,0 +1,78 @@
+"""Fixtures shared by the unit and functional tests."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from analyzers.static.collect import collect_file
+from analyzers.static.discovery import DEFAULT_EXCLUDES, discover, find_source_roots
+from analyzers.static.resolve import GraphBuilder, Resolver
+from decomposer.cli import app
+from decomposer.model.graph import DependencyGraph, EdgeKind
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "sample_monoliths"
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write files (dedented when text) under root; return root."""
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
+    def make(files: dict[str, str | bytes]) -> Path:
+        return write_tree(tmp_path / "project", files)
+
+    return make
+
+
+@pytest.fixture
+def graph_of(tmp_path: Path) -> Callable[[dict[str, str | bytes]], DependencyGraph]:
+    """The static analyzer's graph of a small tree, collected in this process (no pool)."""
+
+    def build(files: dict[str, str | bytes]) -> DependencyGraph:
+        root = write_tree(tmp_path / "project", files)
+        sources, excluded, diagnostics = discover(root, find_source_roots(root), DEFAULT_EXCLUDES)
+        facts = {
+            s.rel: collect_file(s.path.read_bytes(), s.module, s.is_package) for s in sources
+        }
+        graph = DependencyGraph()
+        for diagnostic in diagnostics:
+            graph.add_diagnostic(diagnostic)
+        GraphBuilder(graph, Resolver(facts, excluded)).build()
+        return graph
+
+    return build
+
+
+@pytest.fixture
+def targets() -> Callable[[DependencyGraph, str, EdgeKind], set[str]]:
+    """targets(graph, source, kind): the ids `source` has edges of `kind` to."""
+
+    def find(graph: DependencyGraph, source: str, kind: EdgeKind) -> set[str]:
+        return {e.target for e in graph.out_edges(source, kind)}
+
+    return find
+
+
+@pytest.fixture
+def cli() -> Callable[..., object]:
+    runner = CliRunner()
+
+    def invoke(*args: str) -> object:
+        return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
