@@ -12,8 +12,8 @@ from rich.table import Table
 
 from decomposer.errors import DecomposerError
 
-stdout = Console(highlight=False)
-stderr = Console(stderr=True, highlight=False)
+stdout = Console(highlight=False, soft_wrap=True)  # never break paths across lines
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def render_error(err: DecomposerError, console: Console = stderr) -> None:

@@ -28,7 +28,10 @@ def write_text(path: Path, text: str) -> Path:
             hint="choose another output path with -o",
         ) from exc
     finally:
-        partial.unlink(missing_ok=True)
+        try:
+            partial.unlink(missing_ok=True)
+        except OSError:  # its folder could not be made: there is nothing to remove
+            pass
     return path
 
 
