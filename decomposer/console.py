@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Self
 
 from rich.console import Console
 from rich.markup import escape
@@ -43,7 +43,7 @@ class BarProgress:
         )
         self._task: Any = None
 
-    def __enter__(self) -> BarProgress:
+    def __enter__(self) -> Self:
         self._bar.start()
         return self
 
@@ -75,8 +75,9 @@ def render_analyze_summary(summary: dict[str, Any], console: Console = stdout) -
     for i in range(max(len(nodes), len(edges))):
         n = nodes[i] if i < len(nodes) else ("", "")
         e = edges[i] if i < len(edges) else ("", "")
-        counts.add_row(n[0], f"{n[1]:,}" if n[1] != "" else "", "  " + e[0],
-                       f"{e[1]:,}" if e[1] != "" else "")
+        counts.add_row(
+            n[0], f"{n[1]:,}" if n[1] != "" else "", "  " + e[0], f"{e[1]:,}" if e[1] != "" else ""
+        )
     console.print(counts)
     diagnostics = summary["diagnostics"]
     if diagnostics["total"]:

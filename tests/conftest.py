@@ -46,9 +46,7 @@ def graph_of(tmp_path: Path) -> Callable[[dict[str, str | bytes]], DependencyGra
     def build(files: dict[str, str | bytes]) -> DependencyGraph:
         root = write_tree(tmp_path / "project", files)
         sources, excluded, diagnostics = discover(root, find_source_roots(root), DEFAULT_EXCLUDES)
-        facts = {
-            s.rel: collect_file(s.path.read_bytes(), s.module, s.is_package) for s in sources
-        }
+        facts = {s.rel: collect_file(s.path.read_bytes(), s.module, s.is_package) for s in sources}
         graph = DependencyGraph()
         for diagnostic in diagnostics:
             graph.add_diagnostic(diagnostic)

@@ -63,7 +63,7 @@ class StaticAnalyzer:
         if context not in self._trees:
             settings = context.settings
             roots = self.source_roots(context.root, settings.source_roots)
-            patterns = (DEFAULT_EXCLUDES if settings.use_default_excludes else ())
+            patterns = DEFAULT_EXCLUDES if settings.use_default_excludes else ()
             files, excluded, diagnostics = discover(
                 context.root, roots, patterns + settings.exclude
             )

@@ -54,9 +54,17 @@ _NULL_CONTEXT = _NullContext()
 class _Frame:
     """A scope being collected: the module, a class or a function."""
 
-    __slots__ = ("id", "kind", "record", "bindings", "calls", "refs", "strings", "self_name",
-                 "class_id")
-
+    __slots__ = (
+        "bindings",
+        "calls",
+        "class_id",
+        "id",
+        "kind",
+        "record",
+        "refs",
+        "self_name",
+        "strings",
+    )
 
     def __init__(self, id: str, kind: str, record: list[Any] | None, class_id: str | None):
         self.id = id
@@ -107,9 +115,7 @@ def type_of(annotation: cst.BaseExpression) -> str | None:
             if isinstance(inner, cst.Index):
                 return type_of(inner.value)
         return None
-    if isinstance(annotation, cst.BinaryOperation) and isinstance(
-        annotation.operator, cst.BitOr
-    ):
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
         for side in (annotation.left, annotation.right):
             if not (isinstance(side, cst.Name) and side.value == "None"):
                 return type_of(side)
@@ -370,8 +376,11 @@ class Collector(CodegenState):
         base = self._absolute_module(node)
         if base is None:
             self.diagnostics.append(
-                ["unresolved-import", "relative import goes above the top-level package",
-                 self.line]
+                [
+                    "unresolved-import",
+                    "relative import goes above the top-level package",
+                    self.line,
+                ]
             )
             return
         tags = self._import_tags()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 import re
+from dataclasses import dataclass
 from fnmatch import translate
 from pathlib import Path
 
@@ -86,8 +86,11 @@ def discover(
             key = (stat.st_dev, stat.st_ino)
             if key in seen_dirs:  # a symlink leading back to a folder already walked
                 diagnostics.append(
-                    Diagnostic(_relative(here, root), "symlink-loop",
-                               "folder reached twice through symlinks; walked once")
+                    Diagnostic(
+                        _relative(here, root),
+                        "symlink-loop",
+                        "folder reached twice through symlinks; walked once",
+                    )
                 )
                 dirnames[:] = []
                 continue

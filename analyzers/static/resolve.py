@@ -285,14 +285,19 @@ class GraphBuilder:
         r = self.r
         for rel, module in r.duplicates:
             self.graph.add_diagnostic(
-                Diagnostic(rel, "duplicate-module", f"module {module} is also defined in "
-                           f"{r.file_of[module]}; this file is left out")
+                Diagnostic(
+                    rel,
+                    "duplicate-module",
+                    f"module {module} is also defined in "
+                    f"{r.file_of[module]}; this file is left out",
+                )
             )
         for module, facts in sorted(r.modules.items()):
             rel = r.file_of[module]
             attrs = {"package": True} if facts["package"] else {}
-            self.graph.add_node(Node(module, NodeKind.MODULE, rel, 1, max(facts["lines"], 1),
-                                     facts["loc"], attrs))
+            self.graph.add_node(
+                Node(module, NodeKind.MODULE, rel, 1, max(facts["lines"], 1), facts["loc"], attrs)
+            )
             for code, message, line in facts["diagnostics"]:
                 self.graph.add_diagnostic(Diagnostic(rel, code, message, line))
         for module in sorted(r.modules):
@@ -380,18 +385,15 @@ class GraphBuilder:
             elif kind == "external":
                 self._edge(scope, self._external(ident), EdgeKind.CALLS, site)
         for path, line in data["r"]:
-            value = r.resolve_expr(scope, path)
-            if value is not None and value[0] in ("module", "class", "function"):
-                if value[1] != scope:
-                    self._edge(scope, value[1], EdgeKind.REFERENCES, Site(rel, line))
+            target = _project_node(r.resolve_expr(scope, path))
+            if target is not None and target != scope:
+                self._edge(scope, target, EdgeKind.REFERENCES, Site(rel, line))
         for text, line in data["s"]:
             if text.split(".", 1)[0] not in r.packages:
                 continue
-            value = r.resolve_absolute(text)
-            if value is not None and value[0] in ("module", "class", "function"):
-                if value[1] != scope:
-                    self._edge(scope, value[1], EdgeKind.REFERENCES, Site(rel, line),
-                               ["string"])
+            target = _project_node(r.resolve_absolute(text))
+            if target is not None and target != scope:
+                self._edge(scope, target, EdgeKind.REFERENCES, Site(rel, line), ["string"])
 
     def _target(self, value: Value | None) -> str | None:
         if value is None:
@@ -418,6 +420,19 @@ class GraphBuilder:
         tags: Iterable[str] = (),
     ) -> None:
         self.graph.add_edge(
-            Edge(source, target, kind, static_count=1, sites=(site,) if site else (),
-                 tags=frozenset(tags))
+            Edge(
+                source,
+                target,
+                kind,
+                static_count=1,
+                sites=(site,) if site else (),
+                tags=frozenset(tags),
+            )
         )
+
+
+def _project_node(value: Value | None) -> str | None:
+    """The node id of a project module, class or function; None for anything else."""
+    if value is not None and value[0] in ("module", "class", "function"):
+        return value[1]
+    return None

@@ -39,8 +39,9 @@ def file_keys(files: Sequence[SourceFile]) -> list[tuple[SourceFile, str | None]
         except OSError:
             keyed.append((source, None))
             continue
-        keyed.append((source, content_key(FACTS_VERSION, source.module,
-                                          str(source.is_package), data)))
+        keyed.append(
+            (source, content_key(FACTS_VERSION, source.module, str(source.is_package), data))
+        )
     return keyed
 
 
@@ -125,7 +126,8 @@ def _run_isolated(
                 source, key = remaining[0]
                 started = time.monotonic()
                 future = pool.submit(
-                    _collect_chunk, [(str(source.path), source.module, source.is_package)],
+                    _collect_chunk,
+                    [(str(source.path), source.module, source.is_package)],
                     file_timeout,
                 )
                 try:

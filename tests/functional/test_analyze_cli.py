@@ -79,17 +79,20 @@ def test_invalid_toml_is_exit_2(tree, cli, tmp_path) -> None:
 
 
 def test_config_and_command_line_excludes(tree, cli, tmp_path) -> None:
-    root = tree({
-        **SHOP_LIKE,
-        "pyproject.toml": '[tool.decomposer]\nexclude = ["shop/legacy"]\n',
-        "shop/legacy/old.py": "",
-        "shop/scripts/one.py": "",
-    })
+    root = tree(
+        {
+            **SHOP_LIKE,
+            "pyproject.toml": '[tool.decomposer]\nexclude = ["shop/legacy"]\n',
+            "shop/legacy/old.py": "",
+            "shop/scripts/one.py": "",
+        }
+    )
     from_config = cli("analyze", root, "-o", tmp_path / "g.json", "--format", "json")
     assert json.loads(from_config.output)["modules"] == 4  # scripts/one.py, not legacy
     # the command line overrides the config: legacy comes back, scripts goes
-    overridden = cli("analyze", root, "-o", tmp_path / "g.json", "--exclude", "scripts",
-                     "--format", "json")
+    overridden = cli(
+        "analyze", root, "-o", tmp_path / "g.json", "--exclude", "scripts", "--format", "json"
+    )
     modules = {n["id"] for n in json.loads((tmp_path / "g.json").read_text())["nodes"]}
     assert json.loads(overridden.output)["modules"] == 4
     assert "shop.legacy.old" in modules and "shop.scripts.one" not in modules
@@ -153,14 +156,16 @@ def test_same_graph_bytes_whatever_the_number_of_jobs(cli, tmp_path) -> None:
 
 
 def test_crashing_and_endless_files_become_diagnostics(tree, cli, tmp_path) -> None:
-    root = tree({
-        "pyproject.toml": "[tool.decomposer]\nfile_timeout = 3\n",
-        "ok.py": "def fine(): pass\n",
-        # thousands of nested brackets crash libcst's native parser
-        "deep.py": "x = " + "(" * 5000 + "1" + ")" * 5000 + "\n",
-        # a very long operator chain makes it run for minutes
-        "long.py": "x = " + "+1" * 20000 + "\n",
-    })
+    root = tree(
+        {
+            "pyproject.toml": "[tool.decomposer]\nfile_timeout = 3\n",
+            "ok.py": "def fine(): pass\n",
+            # thousands of nested brackets crash libcst's native parser
+            "deep.py": "x = " + "(" * 5000 + "1" + ")" * 5000 + "\n",
+            # a very long operator chain makes it run for minutes
+            "long.py": "x = " + "+1" * 20000 + "\n",
+        }
+    )
     result = cli("analyze", root, "-o", tmp_path / "g.json", "--format", "json")
     assert result.exit_code == 0, result.output
     graph = json.loads((tmp_path / "g.json").read_text())
@@ -183,7 +188,9 @@ def test_runs_as_a_module_without_importing_the_analysed_code(tree, tmp_path) ->
     root = tree({"evil.py": f"open({str(marker)!r}, 'w').write('ran')\n"})
     done = subprocess.run(
         [sys.executable, "-m", "decomposer", "analyze", str(root), "-o", str(tmp_path / "g.json")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert not marker.exists()

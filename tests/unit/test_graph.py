@@ -22,16 +22,35 @@ def small_graph() -> DependencyGraph:
         [
             Node("shop", NodeKind.MODULE, "shop/__init__.py", 1, 3, 2, {"package": True}),
             Node("shop.orders", NodeKind.MODULE, "shop/orders.py", 1, 40, 30),
-            Node("shop.orders.Order", NodeKind.CLASS, "shop/orders.py", 3, 20, 15,
-                 {"bases": ["external.Base"]}),
+            Node(
+                "shop.orders.Order",
+                NodeKind.CLASS,
+                "shop/orders.py",
+                3,
+                20,
+                15,
+                {"bases": ["external.Base"]},
+            ),
             Node("external:sqlalchemy", NodeKind.EXTERNAL),
         ],
         [
             Edge("shop", "shop.orders", EdgeKind.CONTAINS, 1),
-            Edge("shop.orders.Order", "external:sqlalchemy", EdgeKind.INHERITS, 1,
-                 sites=(Site("shop/orders.py", 3),)),
-            Edge("shop.orders", "external:sqlalchemy", EdgeKind.IMPORTS, 2, 0,
-                 (Site("shop/orders.py", 1),), frozenset({"conditional"})),
+            Edge(
+                "shop.orders.Order",
+                "external:sqlalchemy",
+                EdgeKind.INHERITS,
+                1,
+                sites=(Site("shop/orders.py", 3),),
+            ),
+            Edge(
+                "shop.orders",
+                "external:sqlalchemy",
+                EdgeKind.IMPORTS,
+                2,
+                0,
+                (Site("shop/orders.py", 1),),
+                frozenset({"conditional"}),
+            ),
         ],
         [Diagnostic("shop/bad.py", "syntax-error", "expected ':'", 4)],
     )
@@ -40,8 +59,17 @@ def small_graph() -> DependencyGraph:
 
 def test_same_fact_twice_merges_counts_sites_and_common_tags() -> None:
     graph = small_graph()
-    graph.add_edge(Edge("shop.orders", "external:sqlalchemy", EdgeKind.IMPORTS, 1, 3,
-                        (Site("shop/orders.py", 9),), frozenset({"conditional", "local"})))
+    graph.add_edge(
+        Edge(
+            "shop.orders",
+            "external:sqlalchemy",
+            EdgeKind.IMPORTS,
+            1,
+            3,
+            (Site("shop/orders.py", 9),),
+            frozenset({"conditional", "local"}),
+        )
+    )
     edge = graph.edge("shop.orders", "external:sqlalchemy", EdgeKind.IMPORTS)
     assert edge is not None
     assert (edge.static_count, edge.runtime_count) == (3, 3)
@@ -60,8 +88,15 @@ def test_different_kinds_between_the_same_nodes_are_separate_edges() -> None:
 def test_sites_are_capped_but_counts_stay_exact() -> None:
     graph = small_graph()
     for line in range(100):
-        graph.add_edge(Edge("shop", "shop.orders.Order", EdgeKind.REFERENCES, 1,
-                            sites=(Site("shop/__init__.py", line + 1),)))
+        graph.add_edge(
+            Edge(
+                "shop",
+                "shop.orders.Order",
+                EdgeKind.REFERENCES,
+                1,
+                sites=(Site("shop/__init__.py", line + 1),),
+            )
+        )
     edge = graph.edge("shop", "shop.orders.Order", EdgeKind.REFERENCES)
     assert edge is not None and edge.static_count == 100
     assert len(edge.sites) == MAX_SITES
@@ -79,7 +114,9 @@ def test_queries() -> None:
     assert graph.count_nodes()["module"] == 2
     assert [n.id for n in graph.nodes(NodeKind.CLASS)] == ["shop.orders.Order"]
     assert {e.source for e in graph.in_edges("external:sqlalchemy")} == {
-        "shop.orders", "shop.orders.Order"}
+        "shop.orders",
+        "shop.orders.Order",
+    }
 
 
 def test_json_round_trip_is_exact() -> None:

@@ -8,14 +8,20 @@ CALLS, IMPORTS, REFS = EdgeKind.CALLS, EdgeKind.IMPORTS, EdgeKind.REFERENCES
 
 
 def test_flat_layout_with_several_top_level_packages_and_a_script(graph_of) -> None:
-    graph = graph_of({
-        "shop/__init__.py": "",
-        "shop/orders.py": "",
-        "billing/__init__.py": "",
-        "manage.py": "",
-    })
+    graph = graph_of(
+        {
+            "shop/__init__.py": "",
+            "shop/orders.py": "",
+            "billing/__init__.py": "",
+            "manage.py": "",
+        }
+    )
     assert {n.id for n in graph.nodes(NodeKind.MODULE)} == {
-        "shop", "shop.orders", "billing", "manage"}
+        "shop",
+        "shop.orders",
+        "billing",
+        "manage",
+    }
     assert graph.node("shop").attrs == {"package": True}
     assert graph.node("shop.orders").file == "shop/orders.py"
 
@@ -32,26 +38,30 @@ def test_namespace_packages_need_no_init(graph_of) -> None:
 
 
 def test_tests_migrations_virtualenvs_build_and_hidden_folders_are_left_out(graph_of) -> None:
-    graph = graph_of({
-        "shop/__init__.py": "",
-        "shop/tests/test_x.py": "",
-        "shop/test_orders.py": "",
-        "shop/conftest.py": "",
-        "shop/migrations/0001_initial.py": "",
-        "venv/lib/x.py": "",
-        "build/lib/shop/x.py": "",
-        ".hidden/x.py": "",
-        "shop/orders.py": "",
-    })
+    graph = graph_of(
+        {
+            "shop/__init__.py": "",
+            "shop/tests/test_x.py": "",
+            "shop/test_orders.py": "",
+            "shop/conftest.py": "",
+            "shop/migrations/0001_initial.py": "",
+            "venv/lib/x.py": "",
+            "build/lib/shop/x.py": "",
+            ".hidden/x.py": "",
+            "shop/orders.py": "",
+        }
+    )
     assert {n.id for n in graph.nodes(NodeKind.MODULE)} == {"shop", "shop.orders"}
 
 
 def test_imports_of_left_out_modules_are_not_unresolved(graph_of) -> None:
-    graph = graph_of({
-        "shop/__init__.py": "",
-        "shop/tests/__init__.py": "def helper(): pass\n",
-        "shop/orders.py": "from shop.tests import helper\n",
-    })
+    graph = graph_of(
+        {
+            "shop/__init__.py": "",
+            "shop/tests/__init__.py": "def helper(): pass\n",
+            "shop/orders.py": "from shop.tests import helper\n",
+        }
+    )
     assert graph.diagnostics() == []
     assert targets_of(graph, "shop.orders", IMPORTS) == set()
 
@@ -60,7 +70,9 @@ def test_imports_of_left_out_modules_are_not_unresolved(graph_of) -> None:
 
 
 def test_classes_functions_methods_and_nested_functions_with_lines(graph_of) -> None:
-    graph = graph_of({"m.py": '''\
+    graph = graph_of(
+        {
+            "m.py": '''\
         """Module."""
 
 
@@ -79,7 +91,9 @@ def test_classes_functions_methods_and_nested_functions_with_lines(graph_of) -> 
 
         async def main():
             pass
-        '''})
+        '''
+        }
+    )
     order = graph.node("m.Order")
     assert (order.kind, order.line, order.end_line, order.loc) == (NodeKind.CLASS, 8, 14, 5)
     assert order.attrs["bases"] == ["m.Base"]
@@ -93,7 +107,9 @@ def test_classes_functions_methods_and_nested_functions_with_lines(graph_of) -> 
 
 
 def test_decorated_definitions_start_at_def_and_record_decorators(graph_of) -> None:
-    graph = graph_of({"m.py": """\
+    graph = graph_of(
+        {
+            "m.py": """\
         import functools
 
         def audited(fn):
@@ -103,7 +119,9 @@ def test_decorated_definitions_start_at_def_and_record_decorators(graph_of) -> N
         @functools.lru_cache(maxsize=None)
         def price():
             return 1
-        """})
+        """
+        }
+    )
     price = graph.node("m.price")
     assert price.line == 8
     assert price.attrs["decorators"] == ["m.audited", "functools.lru_cache"]
@@ -114,12 +132,13 @@ def test_decorated_definitions_start_at_def_and_record_decorators(graph_of) -> N
 
 
 def test_absolute_relative_and_aliased_imports(graph_of) -> None:
-    graph = graph_of({
-        "shop/__init__.py": "",
-        "shop/models.py": "class Order: pass\nclass Customer: pass\n",
-        "shop/services/__init__.py": "",
-        "shop/services/util.py": "def fmt(): pass\n",
-        "shop/services/orders.py": """\
+    graph = graph_of(
+        {
+            "shop/__init__.py": "",
+            "shop/models.py": "class Order: pass\nclass Customer: pass\n",
+            "shop/services/__init__.py": "",
+            "shop/services/util.py": "def fmt(): pass\n",
+            "shop/services/orders.py": """\
             import shop.models
             import shop.services.util as u
             from . import util
@@ -127,9 +146,13 @@ def test_absolute_relative_and_aliased_imports(graph_of) -> None:
             from ..models import Order, Customer as C
             import requests
             """,
-    })
+        }
+    )
     assert targets_of(graph, "shop.services.orders", IMPORTS) == {
-        "shop.models", "shop.services.util", "shop.models.Order", "shop.models.Customer",
+        "shop.models",
+        "shop.services.util",
+        "shop.models.Order",
+        "shop.models.Customer",
         "external:requests",
     }
     assert graph.diagnostics() == []
@@ -139,15 +162,20 @@ def test_relative_import_above_the_top_package_is_a_diagnostic(graph_of) -> None
     graph = graph_of({"shop/__init__.py": "", "shop/a.py": "from ... import x\n"})
     [diagnostic] = graph.diagnostics()
     assert (diagnostic.file, diagnostic.code, diagnostic.line) == (
-        "shop/a.py", "unresolved-import", 1)
+        "shop/a.py",
+        "unresolved-import",
+        1,
+    )
 
 
 def test_import_of_a_missing_project_name_is_a_diagnostic(graph_of) -> None:
-    graph = graph_of({
-        "shop/__init__.py": "",
-        "shop/models.py": "VALUE = 1\n",
-        "shop/a.py": "from shop.models import VALUE, Missing\nimport shop.nothing\n",
-    })
+    graph = graph_of(
+        {
+            "shop/__init__.py": "",
+            "shop/models.py": "VALUE = 1\n",
+            "shop/a.py": "from shop.models import VALUE, Missing\nimport shop.nothing\n",
+        }
+    )
     messages = sorted(d.message for d in graph.diagnostics())
     assert messages == ["cannot find shop.models.Missing", "cannot find shop.nothing"]
     # what cannot be found still depends on the nearest module that can
@@ -155,10 +183,11 @@ def test_import_of_a_missing_project_name_is_a_diagnostic(graph_of) -> None:
 
 
 def test_star_import_honours_all(graph_of) -> None:
-    graph = graph_of({
-        "lib.py": "__all__ = ['public']\ndef public(): pass\ndef hidden(): pass\n",
-        "lib2.py": "def open_(): pass\ndef _private(): pass\n",
-        "app.py": """\
+    graph = graph_of(
+        {
+            "lib.py": "__all__ = ['public']\ndef public(): pass\ndef hidden(): pass\n",
+            "lib2.py": "def open_(): pass\ndef _private(): pass\n",
+            "app.py": """\
             from lib import *
             from lib2 import *
             public()
@@ -166,27 +195,34 @@ def test_star_import_honours_all(graph_of) -> None:
             open_()
             _private()
             """,
-    })
+        }
+    )
     assert targets_of(graph, "app", CALLS) == {"lib.public", "lib2.open_"}
     assert targets_of(graph, "app", IMPORTS) == {"lib", "lib2"}
 
 
 def test_reexports_through_init_resolve_to_the_definition(graph_of) -> None:
-    graph = graph_of({
-        "shop/__init__.py": "from shop.services.orders import OrderService\n",
-        "shop/services/__init__.py": "from .orders import *\n",
-        "shop/services/orders.py": "class OrderService:\n    def place(self): pass\n",
-        "app.py": "from shop import OrderService\nfrom shop.services import OrderService as S\n"
-                  "S().place()\n",
-    })
+    graph = graph_of(
+        {
+            "shop/__init__.py": "from shop.services.orders import OrderService\n",
+            "shop/services/__init__.py": "from .orders import *\n",
+            "shop/services/orders.py": "class OrderService:\n    def place(self): pass\n",
+            "app.py": "from shop import OrderService\nfrom shop.services import OrderService as S\n"
+            "S().place()\n",
+        }
+    )
     assert targets_of(graph, "app", IMPORTS) == {"shop.services.orders.OrderService"}
     assert "shop.services.orders.OrderService.place" in targets_of(graph, "app", CALLS)
 
 
 def test_imports_inside_functions_conditionally_and_for_type_checking(graph_of) -> None:
-    graph = graph_of({
-        "a.py": "X = 1\n", "b.py": "Y = 1\n", "c.py": "Z = 1\n", "d.py": "W = 1\n",
-        "m.py": """\
+    graph = graph_of(
+        {
+            "a.py": "X = 1\n",
+            "b.py": "Y = 1\n",
+            "c.py": "Z = 1\n",
+            "d.py": "W = 1\n",
+            "m.py": """\
             from typing import TYPE_CHECKING
             if TYPE_CHECKING:
                 import a
@@ -200,7 +236,8 @@ def test_imports_inside_functions_conditionally_and_for_type_checking(graph_of) 
             def late():
                 import d
             """,
-    })
+        }
+    )
     tags = {e.target: e.tags for e in graph.out_edges("m", IMPORTS)}
     assert tags["a"] == {"type_checking", "conditional"}
     assert tags["b"] == {"conditional"}
@@ -213,10 +250,11 @@ def test_imports_inside_functions_conditionally_and_for_type_checking(graph_of) 
 
 
 def test_local_imported_and_module_attribute_calls(graph_of) -> None:
-    graph = graph_of({
-        "shop/__init__.py": "",
-        "shop/utils.py": "def money(x): return x\n",
-        "shop/orders.py": """\
+    graph = graph_of(
+        {
+            "shop/__init__.py": "",
+            "shop/utils.py": "def money(x): return x\n",
+            "shop/orders.py": """\
             import shop.utils as u
             from shop import utils
             from shop.utils import money
@@ -230,16 +268,21 @@ def test_local_imported_and_module_attribute_calls(graph_of) -> None:
                 utils.money(3)
                 len([])
             """,
-    })
+        }
+    )
     assert targets_of(graph, "shop.orders.total", CALLS) == {
-        "shop.orders.helper", "shop.utils.money"}
+        "shop.orders.helper",
+        "shop.utils.money",
+    }
     edge = graph.edge("shop.orders.total", "shop.utils.money", CALLS)
     assert edge is not None and edge.static_count == 3
     assert [s.line for s in edge.sites] == [9, 10, 11]
 
 
 def test_instantiation_reaches_the_class_and_its_init(graph_of) -> None:
-    graph = graph_of({"m.py": """\
+    graph = graph_of(
+        {
+            "m.py": """\
         class Base:
             def __init__(self): pass
 
@@ -248,13 +291,17 @@ def test_instantiation_reaches_the_class_and_its_init(graph_of) -> None:
 
         def make():
             return Repo()
-        """})
+        """
+        }
+    )
     assert targets_of(graph, "m.make", EdgeKind.INSTANTIATES) == {"m.Repo"}
     assert targets_of(graph, "m.make", CALLS) == {"m.Base.__init__"}
 
 
 def test_self_cls_and_super_calls_go_through_the_class_and_its_bases(graph_of) -> None:
-    graph = graph_of({"m.py": """\
+    graph = graph_of(
+        {
+            "m.py": """\
         class Base:
             def save(self): pass
             def place(self): pass
@@ -274,17 +321,24 @@ def test_self_cls_and_super_calls_go_through_the_class_and_its_bases(graph_of) -
 
             @classmethod
             def validate_all(cls): pass
-        """})
+        """
+        }
+    )
     assert targets_of(graph, "m.Orders.place", CALLS) == {
-        "m.Orders.validate", "m.Base.save", "m.Base.place", "m.Orders.build"}
+        "m.Orders.validate",
+        "m.Base.save",
+        "m.Base.place",
+        "m.Orders.build",
+    }
     assert targets_of(graph, "m.Orders.build", CALLS) == {"m.Orders.validate_all"}
 
 
 def test_methods_on_objects_typed_by_constructor_annotation_and_return(graph_of) -> None:
-    graph = graph_of({
-        "repo.py": "class Repo:\n    def save(self): pass\n    def find(self): pass\n"
-                   "    def delete(self): pass\n    def count(self): pass\n",
-        "svc.py": """\
+    graph = graph_of(
+        {
+            "repo.py": "class Repo:\n    def save(self): pass\n    def find(self): pass\n"
+            "    def delete(self): pass\n    def count(self): pass\n",
+            "svc.py": """\
             from __future__ import annotations
             from typing import Optional
             from repo import Repo
@@ -300,14 +354,21 @@ def test_methods_on_objects_typed_by_constructor_annotation_and_return(graph_of)
                 maybe.count()
                 other.count()
             """,
-    })
+        }
+    )
     assert targets_of(graph, "svc.use", CALLS) == {
-        "repo.Repo.save", "repo.Repo.find", "repo.Repo.delete", "repo.Repo.count",
-        "svc.make_repo"}
+        "repo.Repo.save",
+        "repo.Repo.find",
+        "repo.Repo.delete",
+        "repo.Repo.count",
+        "svc.make_repo",
+    }
 
 
 def test_attributes_set_in_init_give_their_type_to_later_calls(graph_of) -> None:
-    graph = graph_of({"m.py": """\
+    graph = graph_of(
+        {
+            "m.py": """\
         class Gateway:
             def charge(self): pass
 
@@ -323,21 +384,27 @@ def test_attributes_set_in_init_give_their_type_to_later_calls(graph_of) -> None
             def pay(self):
                 self.gateway.charge()
                 self.ledger.book()
-        """})
+        """
+        }
+    )
     assert targets_of(graph, "m.Payments.pay", CALLS) == {"m.Gateway.charge", "m.Ledger.book"}
 
 
 def test_calls_on_imported_module_level_objects(graph_of) -> None:
-    graph = graph_of({
-        "services.py": "class Mailer:\n    def send(self): pass\n\nmailer = Mailer()\n",
-        "tasks.py": "from services import mailer\n\ndef notify():\n    mailer.send()\n",
-    })
+    graph = graph_of(
+        {
+            "services.py": "class Mailer:\n    def send(self): pass\n\nmailer = Mailer()\n",
+            "tasks.py": "from services import mailer\n\ndef notify():\n    mailer.send()\n",
+        }
+    )
     assert targets_of(graph, "tasks.notify", CALLS) == {"services.Mailer.send"}
     assert targets_of(graph, "tasks", IMPORTS) == {"services"}
 
 
 def test_unresolved_outside_calls_end_on_one_external_node_per_package(graph_of) -> None:
-    graph = graph_of({"m.py": """\
+    graph = graph_of(
+        {
+            "m.py": """\
         import os.path
         import requests
         from sqlalchemy.orm import Session
@@ -347,9 +414,14 @@ def test_unresolved_outside_calls_end_on_one_external_node_per_package(graph_of)
             requests.post("y")
             os.path.join("a", "b")
             session.commit()
-        """})
+        """
+        }
+    )
     assert targets_of(graph, "m.fetch", CALLS) == {
-        "external:requests", "external:os", "external:sqlalchemy"}
+        "external:requests",
+        "external:os",
+        "external:sqlalchemy",
+    }
     assert graph.edge("m.fetch", "external:requests", CALLS).static_count == 2
     assert graph.node("external:requests").kind == NodeKind.EXTERNAL
 
@@ -360,7 +432,9 @@ def test_module_level_code_belongs_to_the_module(graph_of) -> None:
 
 
 def test_local_names_shadow_module_names(graph_of) -> None:
-    graph = graph_of({"m.py": """\
+    graph = graph_of(
+        {
+            "m.py": """\
         def order(): pass
 
         def f(order):
@@ -369,7 +443,9 @@ def test_local_names_shadow_module_names(graph_of) -> None:
         def g():
             order = 1
             order()
-        """})
+        """
+        }
+    )
     assert targets_of(graph, "m.f", CALLS) == set()
     assert targets_of(graph, "m.g", CALLS) == set()
 
@@ -378,25 +454,28 @@ def test_local_names_shadow_module_names(graph_of) -> None:
 
 
 def test_inheritance_from_project_and_external_classes(graph_of) -> None:
-    graph = graph_of({
-        "base.py": "class Model: pass\n",
-        "m.py": """\
+    graph = graph_of(
+        {
+            "base.py": "class Model: pass\n",
+            "m.py": """\
             from django.db import models
             import base
 
             class Patient(models.Model): pass
             class Invoice(base.Model): pass
             """,
-    })
+        }
+    )
     assert targets_of(graph, "m.Patient", EdgeKind.INHERITS) == {"external:django"}
     assert graph.node("m.Patient").attrs["bases"] == ["django.db.models.Model"]
     assert targets_of(graph, "m.Invoice", EdgeKind.INHERITS) == {"base.Model"}
 
 
 def test_names_used_without_a_call_are_references(graph_of) -> None:
-    graph = graph_of({
-        "handlers.py": "def on_paid(): pass\nclass Order: pass\n",
-        "m.py": """\
+    graph = graph_of(
+        {
+            "handlers.py": "def on_paid(): pass\nclass Order: pass\n",
+            "m.py": """\
             import handlers
             from handlers import Order
 
@@ -404,31 +483,40 @@ def test_names_used_without_a_call_are_references(graph_of) -> None:
                 bus.subscribe(handlers.on_paid)
                 return isinstance(bus, Order)
             """,
-    })
+        }
+    )
     assert targets_of(graph, "m.wire", REFS) == {"handlers.on_paid", "handlers.Order"}
 
 
 def test_string_references_to_project_modules_classes_and_functions(graph_of) -> None:
-    graph = graph_of({
-        "shop/__init__.py": "",
-        "shop/gateways.py": "class Card: pass\ndef build(): pass\n",
-        "shop/settings.py": """\
+    graph = graph_of(
+        {
+            "shop/__init__.py": "",
+            "shop/gateways.py": "class Card: pass\ndef build(): pass\n",
+            "shop/settings.py": """\
             PAYMENT_GATEWAY = "shop.gateways.Card"
             FACTORY = "shop.gateways:build"
             INSTALLED = ["shop.gateways", "django.contrib.auth", "not a path"]
             """,
-        "shop/loader.py": """\
+            "shop/loader.py": """\
             import importlib
 
             def load():
                 importlib.import_module("shop.settings")
                 return get_class("shop.gateways", "Card")
             """,
-    })
+        }
+    )
     assert targets_of(graph, "shop.settings", REFS) == {
-        "shop.gateways.Card", "shop.gateways.build", "shop.gateways"}
+        "shop.gateways.Card",
+        "shop.gateways.build",
+        "shop.gateways",
+    }
     assert targets_of(graph, "shop.loader.load", REFS) == {
-        "shop.settings", "shop.gateways", "shop.gateways.Card"}
+        "shop.settings",
+        "shop.gateways",
+        "shop.gateways.Card",
+    }
     edge = graph.edge("shop.settings", "shop.gateways.Card", REFS)
     assert edge.tags == {"string"}
 
@@ -437,16 +525,18 @@ def test_string_references_to_project_modules_classes_and_functions(graph_of) ->
 
 
 def test_bad_files_become_diagnostics_and_good_ones_still_count(graph_of) -> None:
-    graph = graph_of({
-        "py2.py": "print 'hello'\n",
-        "nul.py": b"x = 1\x00\n",
-        "latin.py": b"# -*- coding: klingon -*-\nx = 1\n",
-        "undecodable.py": b"x = '\xff\xfe'\n",
-        "binary.py": bytes(range(256)),
-        "empty.py": b"",
-        "bom_crlf.py": b"\xef\xbb\xbfdef f():\r\n    return 1\r\n\x0c\r\ndef g():\r\n    f()\r\n",
-        "cookie.py": "# -*- coding: latin-1 -*-\ndef h(): return 'é'\n".encode("latin-1"),
-    })
+    graph = graph_of(
+        {
+            "py2.py": "print 'hello'\n",
+            "nul.py": b"x = 1\x00\n",
+            "latin.py": b"# -*- coding: klingon -*-\nx = 1\n",
+            "undecodable.py": b"x = '\xff\xfe'\n",
+            "binary.py": bytes(range(256)),
+            "empty.py": b"",
+            "bom_crlf.py": b"\xef\xbb\xbfdef f():\r\n    return 1\r\n\x0c\r\ndef g():\r\n    f()\r\n",
+            "cookie.py": "# -*- coding: latin-1 -*-\ndef h(): return 'é'\n".encode("latin-1"),
+        }
+    )
     codes = {d.file: d.code for d in graph.diagnostics()}
     assert codes == {
         "py2.py": "syntax-error",
