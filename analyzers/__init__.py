@@ -1,0 +1,1 @@
+"""Built-in analyzers, registered as `decomposer.analyzers` entry points."""

@@ -147,5 +147,3 @@ def test_models_belong_to_the_service_owning_their_table(truth):
         if _owner_of(atom, owners) != table_owner[table]:
             mismatches.append(f"{atom} ({_owner_of(atom, owners)}) maps {table} ({table_owner[table]})")
     assert mismatches == []
-    # the classic Table() object (association table) too
-    assert _owner_of("shop.models.product_categories", owners) == table_owner["product_categories"]

@@ -1,0 +1,1 @@
+"""Built-in report renderers, registered as `decomposer.reports` entry points."""

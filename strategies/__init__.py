@@ -1,0 +1,1 @@
+"""Built-in decomposition strategies, registered as `decomposer.strategies` entry points."""
