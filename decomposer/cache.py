@@ -93,10 +93,12 @@ class DiskCache:
 
 
 class NoCache:
-    hits = 0
-    misses = 0
+    def __init__(self) -> None:
+        self.hits = 0
+        self.misses = 0
 
     def get(self, key: str) -> Any | None:
+        self.misses += 1
         return None
 
     def put(self, key: str, value: Any) -> None:
