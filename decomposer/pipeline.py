@@ -66,7 +66,9 @@ def analyze(
     analyzers = registry.analyzers()
     # Unchanged inputs give an unchanged graph: reuse the last run's instead of rebuilding it.
     run_key = content_key(
-        __version__, repr(settings), *(f"{a.name}\0{a.fingerprint(context)}" for a in analyzers)
+        __version__,
+        repr(replace(settings, jobs=0)),  # the graph does not depend on the number of workers
+        *(f"{a.name}\0{a.fingerprint(context)}" for a in analyzers),
     )
     last = _last_run(cache, run_key)
     if last is not None:

@@ -22,7 +22,8 @@ from analyzers.static.discovery import SourceFile
 from analyzers.static.facts import empty_facts
 from decomposer.cache import Cache, content_key
 
-#: Bump when the facts a file yields change, so old cache entries stop matching.
+#: Bump when the facts a file yields, or the way they are resolved, change: old cache
+#: entries and the last run's graph then stop matching.
 FACTS_VERSION = "static-1"
 CHUNK = 8
 _HAS_ALARM = hasattr(signal, "setitimer")
