@@ -11,6 +11,7 @@ The result is a `facts` dict of plain lists (JSON-ready, so it caches and pickle
 
     module, package, lines, loc     the module id, whether it is a package, its size
     all                             the literal `__all__`, or None
+    dynamic                         whether it calls globals(): its names may be made at run time
     defs        [id, kind, line, end_line, loc, parent, bases, decorators, returns, self_name]
     scopes      {scope id: {"b": bindings, "c": calls, "r": references, "s": strings}}
                 bindings    [name, how, target]  how: def, import, instance, type, alias,
@@ -158,6 +159,7 @@ class Collector(CodegenState):
         self.imports: list[list[Any]] = []
         self.attrs: dict[str, list[list[Any]]] = {}
         self.all_names: list[str] | None = None
+        self.dynamic_globals = False
 
     # -- the code generator's hooks: count lines, emit nothing ------------------------------
 
@@ -321,6 +323,8 @@ class Collector(CodegenState):
         name = dotted(func)
         if name is None:
             return
+        if name == "globals":  # names may be bound dynamically: `globals()[name] = ...`
+            self.dynamic_globals = True
         self.frames[-1].calls.append([name, self.line])
         self._skip_chain(func)
         # get_class("pkg.module", "Name") and friends: a lazily loaded project object.
@@ -538,6 +542,7 @@ class Collector(CodegenState):
             "lines": lines,
             "loc": self.code_lines[-1],
             "all": self.all_names,
+            "dynamic": self.dynamic_globals,
             "defs": self.defs,
             "scopes": scopes,
             "imports": self.imports,

@@ -15,6 +15,7 @@ def empty_facts(
         "lines": lines,
         "loc": loc,
         "all": None,
+        "dynamic": False,
         "defs": [],
         "scopes": {},
         "imports": [],

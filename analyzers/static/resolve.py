@@ -266,7 +266,9 @@ class Resolver:
         """Could `from module import name` work? False only when surely not."""
         facts = self.modules[module]
         return (
-            name in self.bindings.get(module, {})
+            (name.startswith("__") and name.endswith("__"))  # __doc__, __version__, …
+            or facts.get("dynamic", False)
+            or name in self.bindings.get(module, {})
             or f"{module}.{name}" in self.modules
             or module in self.stars
             or "__getattr__" in self.bindings.get(module, {})

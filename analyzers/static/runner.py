@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -24,7 +25,7 @@ from decomposer.cache import Cache, content_key
 
 #: Bump when the facts a file yields, or the way they are resolved, change: old cache
 #: entries and the last run's graph then stop matching.
-FACTS_VERSION = "static-1"
+FACTS_VERSION = "static-2"
 CHUNK = 8
 _HAS_ALARM = hasattr(signal, "setitimer")
 
@@ -144,6 +145,10 @@ def _run_isolated(
 def _collect_chunk(tasks: list[Task], file_timeout: float) -> list[dict[str, Any]]:
     from analyzers.static.collect import collect_file  # libcst: only where files are parsed
 
+    # libcst walks trees recursively: a long implicit string concatenation or a deep
+    # expression needs more than Python's default 1000 frames. Should the C stack give out
+    # first, the worker dies and the file is isolated like any other crash.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
     out = []
     for path, module, is_package in tasks:
         with open(path, "rb") as handle:

@@ -182,6 +182,15 @@ def test_import_of_a_missing_project_name_is_a_diagnostic(graph_of) -> None:
     assert targets_of(graph, "shop.a", IMPORTS) == {"shop.models", "shop"}
 
 
+def test_dunders_and_names_made_through_globals_are_not_unresolved(graph_of) -> None:
+    graph = graph_of({
+        "flags.py": "for name in ('A', 'B'):\n    globals()[name] = name\n",
+        "lib.py": '"""Docs."""\n',
+        "app.py": "from flags import A\nfrom lib import __doc__ as doc, missing\n",
+    })
+    assert [d.message for d in graph.diagnostics()] == ["cannot find lib.missing"]
+
+
 def test_star_import_honours_all(graph_of) -> None:
     graph = graph_of(
         {
