@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from analyzers.static.discovery import DEFAULT_EXCLUDES, SourceFile, discover, find_source_roots
+from analyzers.static.discovery import (
+    DEFAULT_EXCLUDES,
+    SourceFile,
+    discover,
+    find_source_roots,
+    relative,
+)
 from analyzers.static.resolve import GraphBuilder, Resolver
 from analyzers.static.runner import FACTS_VERSION, collect_all, file_keys
 from decomposer.cache import content_key
@@ -56,7 +62,7 @@ class StaticAnalyzer:
         GraphBuilder(graph, Resolver(facts, tree.excluded)).build()
         return {
             "files": len(tree.keyed),
-            "source_roots": [_relative(r, context.root) for r in tree.roots],
+            "source_roots": [relative(r, context.root) for r in tree.roots],
         }
 
     def _tree(self, context: AnalysisContext) -> _Tree:
@@ -84,10 +90,3 @@ class StaticAnalyzer:
                 )
             roots.append(path)
         return roots
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix() or "."
-    except ValueError:
-        return path.as_posix()

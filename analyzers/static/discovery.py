@@ -87,7 +87,7 @@ def discover(
             if key in seen_dirs:  # a symlink leading back to a folder already walked
                 diagnostics.append(
                     Diagnostic(
-                        _relative(here, root),
+                        relative(here, root),
                         "symlink-loop",
                         "folder reached twice through symlinks; walked once",
                     )
@@ -121,12 +121,12 @@ def discover(
                     module_parts.pop()
                 if not module_parts:  # an __init__.py directly in a source root
                     continue
-                rel = _relative(path, root)
+                rel = relative(path, root)
                 files.setdefault(rel, SourceFile(rel, ".".join(module_parts), is_package, path))
     return sorted(files.values()), sorted(excluded), diagnostics
 
 
-def _relative(path: Path, root: Path) -> str:
+def relative(path: Path, root: Path) -> str:
     try:
         return path.relative_to(root).as_posix() or "."
     except ValueError:
