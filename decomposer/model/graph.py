@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 #: How many call sites an edge keeps; counts stay exact beyond it.
 MAX_SITES = 20
@@ -120,7 +121,9 @@ class DependencyGraph:
     """Typed façade over a MultiDiGraph: one node per id, one edge per (source, target, kind)."""
 
     def __init__(self) -> None:
-        self._g: nx.MultiDiGraph = nx.MultiDiGraph()
+        import networkx  # imported here: a run that reuses the last graph never needs it
+
+        self._g: nx.MultiDiGraph = networkx.MultiDiGraph()
         self._diagnostics: set[Diagnostic] = set()
 
     # -- building ---------------------------------------------------------------------------
