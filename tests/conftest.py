@@ -13,7 +13,7 @@ from analyzers.static.collect import collect_file
 from analyzers.static.discovery import DEFAULT_EXCLUDES, discover, find_source_roots
 from analyzers.static.resolve import GraphBuilder, Resolver
 from decomposer.cli import app
-from decomposer.model.graph import DependencyGraph, EdgeKind
+from decomposer.model.graph import DependencyGraph
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_monoliths"
@@ -54,16 +54,6 @@ def graph_of(tmp_path: Path) -> Callable[[dict[str, str | bytes]], DependencyGra
         return graph
 
     return build
-
-
-@pytest.fixture
-def targets() -> Callable[[DependencyGraph, str, EdgeKind], set[str]]:
-    """targets(graph, source, kind): the ids `source` has edges of `kind` to."""
-
-    def find(graph: DependencyGraph, source: str, kind: EdgeKind) -> set[str]:
-        return {e.target for e in graph.out_edges(source, kind)}
-
-    return find
 
 
 @pytest.fixture

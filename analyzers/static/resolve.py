@@ -400,12 +400,9 @@ class GraphBuilder:
     def _target(self, value: Value | None) -> str | None:
         if value is None:
             return None
-        kind, ident = value
-        if kind == "external":
-            return self._external(ident)
-        if kind in ("module", "class", "function"):
-            return ident
-        return None
+        if value[0] == "external":
+            return self._external(value[1])
+        return _project_node(value)
 
     def _external(self, dotted: str) -> str:
         node_id = "external:" + dotted.split(".", 1)[0]
