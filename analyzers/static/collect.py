@@ -12,13 +12,26 @@ The result is a `facts` dict of plain lists (JSON-ready, so it caches and pickle
     module, package, lines, loc     the module id, whether it is a package, its size
     all                             the literal `__all__`, or None
     dynamic                         whether it calls globals(): its names may be made at run time
-    defs        [id, kind, line, end_line, loc, parent, bases, decorators, returns, self_name]
-    scopes      {scope id: {"b": bindings, "c": calls, "r": references, "s": strings}}
+    defs        [id, kind, line, end_line, loc, parent, bases, decorators, returns, self_name,
+                 decorator_calls]   decorator_calls: [[name, args, kwargs], ...] of `@x(...)`
+    scopes      {scope id: {"b": bindings, "c": calls, "r": references, "s": strings,
+                            "k": detailed calls, "w": with blocks, "m": mutations,
+                            "v": constants}}
                 bindings    [name, how, target]  how: def, import, instance, type, alias,
-                                                  self, cls, local (shadows, resolves to nothing)
+                                                  self, cls, const (a literal, target is
+                                                  "scope.name"), model ("app_label.Model"
+                                                  from apps.get_model), local (shadows,
+                                                  resolves to nothing)
                 calls/references  [dotted expression, line]  e.g. "self.repo.save",
                                                   "get_repo().save", "super().place"
                 strings     [dotted-looking literal, line]
+                detailed calls  [dotted function, line, args, kwargs, assigned name]  for
+                            the calls data and entry-point rules read (`_DETAILED`); the
+                            arguments as literals (see `literal`)
+                with blocks [[item expressions], first line, last line]
+                mutations   [dotted owner, line]  for `owner.attr = ...` and `owner.attr += ...`
+                constants   {name: literal}  module and class level literals; SQL strings
+                            anywhere, as {"sql": summary} (see sql.py)
     imports     [scope, target, line, tags, star]   target is absolute: "shop.models.Order"
     attrs       {class id: [[attribute, how, target], ...]}  from `self.x = Foo()`, `x: Foo`
     diagnostics [code, message, line]
@@ -33,12 +46,92 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from analyzers.static.facts import empty_facts
+from analyzers.static.sql import looks_like_sql, summarize
 
 # Literal strings that may name a project module, class or function ("pkg.mod.Class",
 # "pkg.mod:func"). Checked cheaply before anything else looks at them.
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?::[A-Za-z_]\w*)?")
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _CONSTANT_NAMES = frozenset({"True", "False", "None", "__name__", "__file__"})
+
+# Calls whose arguments the data and entry-point rules need, by the last part of their name.
+_SQL_CALLS = frozenset(
+    {
+        "execute",
+        "executemany",
+        "executescript",
+        "exec_driver_sql",
+        "text",
+        "raw",
+        "read_sql",
+        "read_sql_query",
+        "extra",
+    }
+)
+_DETAILED = _SQL_CALLS | frozenset(
+    {
+        # Django models and urls
+        "ForeignKey",
+        "OneToOneField",
+        "ManyToManyField",
+        "ForeignObject",
+        "ParentalKey",
+        "ParentalManyToManyField",
+        "TreeForeignKey",
+        "TreeOneToOneField",
+        "GenericRelation",
+        "path",
+        "re_path",
+        "url",
+        "include",
+        "register",
+        "connect",
+        "as_view",
+        "get_model",
+        # SQLAlchemy
+        "Column",
+        "mapped_column",
+        "ForeignKeyConstraint",
+        "relationship",
+        "Table",
+        "select",
+        "insert",
+        "update",
+        "delete",
+        "query",
+        "get",
+        "add",
+        "add_all",
+        "merge",
+        "backref",
+        # Flask, FastAPI, Starlette
+        "Flask",
+        "Blueprint",
+        "add_url_rule",
+        "register_blueprint",
+        "FastAPI",
+        "APIRouter",
+        "include_router",
+        "add_api_route",
+        "Route",
+        "Mount",
+        "WebSocketRoute",
+        "add_route",
+        "Starlette",
+        # Celery, CLIs
+        "task",
+        "shared_task",
+        "add_parser",
+        "set_defaults",
+        "add_command",
+        "add_typer",
+        "Typer",
+    }
+)
+_SCALAR_NODES = (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.Name)
+_MAX_LITERAL_ITEMS = 200
+_MAX_STRING = 100_000
+_MAX_CONSTANT = 300  # longer non-SQL string constants are kept out of the facts
 
 
 class _NullContext:
@@ -57,10 +150,14 @@ class _Frame:
 
     __slots__ = (
         "bindings",
+        "blocks",
         "calls",
         "class_id",
+        "constants",
+        "detailed",
         "id",
         "kind",
+        "mutations",
         "record",
         "refs",
         "self_name",
@@ -75,6 +172,10 @@ class _Frame:
         self.calls: list[list[Any]] = []
         self.refs: list[list[Any]] = []
         self.strings: list[list[Any]] = []
+        self.detailed: list[list[Any]] = []
+        self.blocks: list[list[Any]] = []
+        self.mutations: list[list[Any]] = []
+        self.constants: dict[str, Any] = {}
         self.self_name: str | None = None
         self.class_id = class_id  # for methods: the class whose `self` this is
 
@@ -137,6 +238,78 @@ def _string_value(node: cst.SimpleString) -> str | None:
     return raw[start + width : len(raw) - width]
 
 
+def literal(node: cst.CSTNode, depth: int = 0) -> Any:
+    """A JSON form of a literal argument or constant; None for what it cannot express.
+
+    strings -> str (f-string holes as "?"), numbers, True/False/None as themselves,
+    names -> {"n": "dotted.name"}, lists/tuples/sets -> list, calls -> {"c": function,
+    "a": args, "k": kwargs}; a call of one of `_SQL_CALLS` carries {"sql": summary} for
+    its literal SQL first argument.
+    """
+    if depth > 8:
+        return None
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        try:
+            value = node.evaluated_value
+        except (ValueError, SyntaxError, MemoryError, RecursionError):  # literal_eval's errors
+            return None
+        return value if isinstance(value, str) and len(value) <= _MAX_STRING else None
+    if isinstance(node, cst.FormattedString):
+        parts = [
+            part.value if isinstance(part, cst.FormattedStringText) else "?" for part in node.parts
+        ]
+        return "".join(parts)
+    if isinstance(node, cst.Name):
+        if node.value in ("True", "False", "None"):
+            return {"True": True, "False": False, "None": None}[node.value]
+        return {"n": node.value}
+    if isinstance(node, cst.Attribute):
+        name = dotted(node)
+        return None if name is None else {"n": name}
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return node.evaluated_value
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        return [
+            literal(element.value, depth + 1)
+            for element in node.elements[:_MAX_LITERAL_ITEMS]
+            if not isinstance(element, cst.StarredElement)
+        ]
+    if isinstance(node, cst.Call):
+        return call_literal(node, depth)
+    return None
+
+
+def call_literal(node: cst.Call, depth: int = 0) -> dict[str, Any]:
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    for arg in node.args[:_MAX_LITERAL_ITEMS]:
+        if arg.star:
+            continue
+        value = literal(arg.value, depth + 1)
+        if arg.keyword is not None:
+            kwargs[arg.keyword.value] = value
+        else:
+            args.append(value)
+    function = dotted(node.func)
+    if function is not None and function.rpartition(".")[2] in _SQL_CALLS:
+        if args and isinstance(args[0], str):
+            args[0] = {"sql": summarize(args[0])}
+        elif isinstance(kwargs.get("sql"), str):
+            kwargs["sql"] = {"sql": summarize(kwargs["sql"])}
+    return {"c": function, "a": args, "k": kwargs}
+
+
+def constant(value: Any) -> Any:
+    """What a literal assignment keeps in the facts: SQL summarised, long prose dropped."""
+    if isinstance(value, str):
+        if looks_like_sql(value):
+            return {"sql": summarize(value)}
+        return value if len(value) <= _MAX_CONSTANT else None
+    if isinstance(value, list):
+        return value if all(not isinstance(v, (dict, list)) for v in value) else None
+    return value if isinstance(value, (bool, int, float)) else None
+
+
 class Collector(CodegenState):
     """The codegen state that collects facts instead of code."""
 
@@ -160,6 +333,9 @@ class Collector(CodegenState):
         self.attrs: dict[str, list[list[Any]]] = {}
         self.all_names: list[str] | None = None
         self.dynamic_globals = False
+        self.assigned: dict[int, str] = {}  # id of a call -> the one name it is assigned to
+        self.inner_calls: set[int] = set()  # calls already inside a detailed call's arguments
+        self.open_blocks: list[list[Any]] = []  # with blocks waiting for their last line
 
     # -- the code generator's hooks: count lines, emit nothing ------------------------------
 
@@ -203,8 +379,9 @@ class Collector(CodegenState):
     def _push_def(self, node: cst.FunctionDef | cst.ClassDef, kind: str) -> _Frame:
         parent = self.frames[-1]
         def_id = f"{parent.id}.{node.name.value}"
-        # [id, kind, line, end_line, loc, parent, bases, decorators, returns, self_name]
-        record: list[Any] = [def_id, kind, 0, 0, 0, parent.id, [], [], None, None]
+        # [id, kind, line, end_line, loc, parent, bases, decorators, returns, self_name,
+        #  decorator_calls]
+        record: list[Any] = [def_id, kind, 0, 0, 0, parent.id, [], [], None, None, []]
         self.defs.append(record)
         parent.bindings.append([node.name.value, "def", def_id])
         self.skip.add(id(node.name))
@@ -217,7 +394,11 @@ class Collector(CodegenState):
             name = dotted(expr.func if isinstance(expr, cst.Call) else expr)
             if name is not None:
                 record[7].append(name)
-                if not isinstance(expr, cst.Call):  # a bare @decorator is a call too
+                if isinstance(expr, cst.Call):
+                    details = call_literal(expr)
+                    record[10].append([name, details["a"], details["k"]])
+                    self._mark_inner_calls(expr)
+                else:  # a bare @decorator is a call too
                     frame.calls.append([name, self.line])
                     self._skip_chain(expr)
         return frame
@@ -240,6 +421,11 @@ class Collector(CodegenState):
             else:
                 return
 
+    def _add_mutation(self, target: cst.Attribute) -> None:
+        owner = dotted(target.value)
+        if owner is not None:
+            self.frames[-1].mutations.append([owner, self.line])
+
     def _bind_target(self, target: cst.BaseExpression, how: str, what: str) -> None:
         frame = self.frames[-1]
         if isinstance(target, cst.Name):
@@ -248,6 +434,7 @@ class Collector(CodegenState):
                 self.attrs.setdefault(frame.id, []).append([target.value, how, what])
             self.skip.add(id(target))
         elif isinstance(target, cst.Attribute):
+            self._add_mutation(target)
             owner = frame.self_name
             if (
                 owner is not None
@@ -327,6 +514,11 @@ class Collector(CodegenState):
             self.dynamic_globals = True
         self.frames[-1].calls.append([name, self.line])
         self._skip_chain(func)
+        if (
+            name.rpartition(".")[2].removesuffix("()") in _DETAILED
+            and id(node) not in self.inner_calls
+        ):
+            self._add_detailed(node, name)
         # get_class("pkg.module", "Name") and friends: a lazily loaded project object.
         args = node.args
         if (
@@ -338,6 +530,29 @@ class Collector(CodegenState):
             second = _string_value(args[1].value)
             if first and second and _DOTTED.fullmatch(first) and _IDENTIFIER.fullmatch(second):
                 self.frames[-1].strings.append([f"{first}.{second}", self.line])
+
+    def _add_detailed(self, node: cst.Call, name: str) -> None:
+        details = call_literal(node)
+        args = details["a"]
+        if name.endswith(".get") and not (args and isinstance(args[0], dict)):
+            return  # dict.get("key") and the like: only `session.get(Model, id)` matters
+        self.frames[-1].detailed.append(
+            [name, self.line, args, details["k"], self.assigned.get(id(node))]
+        )
+        self._mark_inner_calls(node)
+
+    def _mark_inner_calls(self, node: cst.Call) -> None:
+        """Calls in a recorded call's arguments are part of its record, not rows of their own.
+
+        (The calls its function chain makes, `query(...)` in `query(...).filter(...)`, are not.)
+        """
+        self.inner_calls.add(id(node))
+        stack: list[cst.CSTNode] = list(node.args)
+        while stack:
+            child = stack.pop()
+            if isinstance(child, cst.Call):
+                self.inner_calls.add(id(child))
+            stack.extend(child.children)
 
     def enter_attribute(self, node: cst.Attribute) -> None:
         self.skip.add(id(node.attr))
@@ -453,27 +668,49 @@ class Collector(CodegenState):
         self.conditional -= 1
 
     def enter_assign(self, node: cst.Assign) -> None:
-        how, what = self._value_binding(node.value)
+        value = node.value
+        how, what = self._value_binding(value)
         for target in node.targets:
-            self._bind_target(target.target, how, what)
-            if (
-                isinstance(target.target, cst.Name)
-                and target.target.value == "__all__"
-                and len(self.frames) == 1
-            ):
-                self.all_names = self._literal_names(node.value)
+            name = target.target
+            if isinstance(name, cst.Name):
+                if isinstance(value, cst.Call) and len(node.targets) == 1:
+                    self.assigned[id(value)] = name.value
+                if how == "local":
+                    how, what = self._constant_binding(name.value, value)
+                if name.value == "__all__" and len(self.frames) == 1:
+                    self.all_names = self._literal_names(value)
+            self._bind_target(name, how, what)
 
     def enter_ann_assign(self, node: cst.AnnAssign) -> None:
+        value = node.value
+        if isinstance(value, cst.Call) and isinstance(node.target, cst.Name):
+            self.assigned[id(value)] = node.target.value
         kind = type_of(node.annotation.annotation)
         if kind is not None:
             self._bind_target(node.target, "type", kind)
-        elif node.value is not None:
-            self._bind_target(node.target, *self._value_binding(node.value))
+        elif value is not None:
+            self._bind_target(node.target, *self._value_binding(value))
         else:
             self._bind_target(node.target, "local", "")
 
+    def _constant_binding(self, name: str, value: cst.BaseExpression) -> tuple[str, str]:
+        """`NAME = <literal>`: kept (module and class level, or SQL anywhere) and bound."""
+        if isinstance(value, (cst.List, cst.Tuple)):
+            if not all(isinstance(e.value, _SCALAR_NODES) for e in value.elements):
+                return "local", ""
+        elif not isinstance(value, _SCALAR_NODES):
+            return "local", ""
+        kept = constant(literal(value))
+        frame = self.frames[-1]
+        if kept is None or (frame.kind == "function" and not isinstance(kept, dict)):
+            return "local", ""
+        frame.constants[name] = kept
+        return "const", f"{frame.id}.{name}"
+
     def enter_aug_assign(self, node: cst.AugAssign) -> None:
         target = node.target
+        if isinstance(target, cst.Attribute):
+            self._add_mutation(target)
         if isinstance(target, cst.Name) and target.value == "__all__" and len(self.frames) == 1:
             self.all_names = (self.all_names or []) + (self._literal_names(node.value) or [])
 
@@ -485,6 +722,16 @@ class Collector(CodegenState):
 
     def enter_as_name(self, node: cst.AsName) -> None:
         self._mark_names(node.name)
+
+    def enter_with(self, node: cst.With) -> None:
+        items = [dotted(item.item) or "" for item in node.items]
+        block = [items, self.line, 0]
+        self.frames[-1].blocks.append(block)
+        self.open_blocks.append(block)
+
+    def leave_with(self, node: cst.With) -> None:
+        block = self.open_blocks.pop()
+        block[2] = max(block[1], self.line - 1)
 
     def enter_with_item(self, node: cst.WithItem) -> None:
         if node.asname is not None:
@@ -504,6 +751,12 @@ class Collector(CodegenState):
     def _value_binding(self, value: cst.BaseExpression) -> tuple[str, str]:
         if isinstance(value, cst.Call):
             name = dotted(value.func)
+            if name is not None and name.endswith("get_model"):
+                label = ".".join(
+                    a for a in map(literal, (a.value for a in value.args)) if isinstance(a, str)
+                )
+                if label.count(".") == 1:  # apps.get_model("shop", "Order") or ("shop.Order")
+                    return "model", label
             if name is not None:
                 return "instance", name
         elif isinstance(value, (cst.Name, cst.Attribute)):
@@ -529,13 +782,18 @@ class Collector(CodegenState):
     def facts(self, lines: int) -> dict[str, Any]:
         scopes = {}
         for frame in self.all_frames:
-            if frame.bindings or frame.calls or frame.refs or frame.strings:
-                scopes[frame.id] = {
-                    "b": frame.bindings,
-                    "c": frame.calls,
-                    "r": frame.refs,
-                    "s": frame.strings,
-                }
+            scope = {
+                "b": frame.bindings,
+                "c": frame.calls,
+                "r": frame.refs,
+                "s": frame.strings,
+                "k": frame.detailed,
+                "w": frame.blocks,
+                "m": frame.mutations,
+                "v": frame.constants,
+            }
+            if any(scope.values()):
+                scopes[frame.id] = scope
         return {
             "module": self.module,
             "package": self.is_package,
@@ -574,6 +832,7 @@ _ENTER: dict[type, Any] = {
     cst.For: Collector.enter_for,
     cst.CompFor: Collector.enter_comp_for,
     cst.AsName: Collector.enter_as_name,
+    cst.With: Collector.enter_with,
     cst.WithItem: Collector.enter_with_item,
     cst.NamedExpr: Collector.enter_named_expr,
 }
@@ -585,6 +844,7 @@ _LEAVE: dict[type, Any] = {
     cst.Global: Collector.leave_quiet,
     cst.Nonlocal: Collector.leave_quiet,
     cst.If: Collector.leave_if,
+    cst.With: Collector.leave_with,
     cst.Try: Collector.leave_try,
     cst.TryStar: Collector.leave_try,
 }

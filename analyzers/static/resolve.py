@@ -24,7 +24,8 @@ from decomposer.model.graph import (
 )
 
 # A resolved value: ("module" | "class" | "function", node id), ("instance", class id),
-# ("super", class id) or ("external", dotted name outside the project).
+# ("super", class id), ("const", "scope.NAME" of a literal constant) or
+# ("external", dotted name outside the project).
 Value = tuple[str, str]
 Binding = tuple[str, str]  # (how, target), see collect.py
 
@@ -43,6 +44,9 @@ class Resolver:
         self.bindings: dict[str, dict[str, Binding]] = {}
         self.stars: dict[str, list[str]] = {}
         self.attrs: dict[str, dict[str, Binding]] = {}
+        self.constants: dict[str, Any] = {}  # "scope.NAME" -> its literal (see collect.py)
+        #: "app_label.Model" -> model class id, filled in by the data rules (apps.get_model).
+        self.model_labels: dict[str, str] = {}
         self.duplicates: list[tuple[str, str]] = []
         for rel in sorted(facts_by_file):
             facts = facts_by_file[rel]
@@ -57,6 +61,8 @@ class Resolver:
                     self.defs[record[0]] = record
                     self.file_of[record[0]] = rel
             for scope, data in facts["scopes"].items():
+                for name, value in data["v"].items():
+                    self.constants[f"{scope}.{name}"] = value
                 table = self.bindings.setdefault(scope, {})
                 for name, how, target in data["b"]:
                     if name == "*":
@@ -161,6 +167,11 @@ class Resolver:
             return ("instance", target)
         if how == "cls":
             return ("class", target)
+        if how == "const":
+            return ("const", target)
+        if how == "model":
+            model = self.model_labels.get(target)
+            return None if model is None else ("class", model)
         if how == "alias":
             return self.resolve_expr(scope, target)
         if how == "instance":
@@ -318,7 +329,7 @@ class GraphBuilder:
                     self._add_uses(rel, scope, data)
 
     def _add_def_node(self, def_id: str, record: list[Any]) -> None:
-        _, kind, line, end_line, loc, parent, bases, decorators, _, _ = record
+        _, kind, line, end_line, loc, parent, bases, decorators, *_ = record
         attrs: dict[str, Any] = {}
         if kind == "class":
             attrs["bases"] = [self._full_name(parent, base) for base in bases]
