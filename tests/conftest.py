@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from analyzers.static.collect import collect_file
 from analyzers.static.discovery import DEFAULT_EXCLUDES, discover, find_source_roots
-from analyzers.static.resolve import GraphBuilder, Resolver
+from analyzers.static.build import build_graph
 from decomposer.cli import app
 from decomposer.model.graph import DependencyGraph
 
@@ -50,7 +50,7 @@ def graph_of(tmp_path: Path) -> Callable[[dict[str, str | bytes]], DependencyGra
         graph = DependencyGraph()
         for diagnostic in diagnostics:
             graph.add_diagnostic(diagnostic)
-        GraphBuilder(graph, Resolver(facts, excluded)).build()
+        build_graph(graph, facts, excluded)
         return graph
 
     return build

@@ -15,7 +15,7 @@ from analyzers.static.discovery import (
     find_source_roots,
     relative,
 )
-from analyzers.static.resolve import GraphBuilder, Resolver
+from analyzers.static.build import build_graph
 from analyzers.static.runner import FACTS_VERSION, collect_all, file_keys
 from decomposer.cache import content_key
 from decomposer.errors import ConfigError
@@ -59,7 +59,7 @@ class StaticAnalyzer:
             file_timeout=context.settings.file_timeout,
             progress=context.progress.advance,
         )
-        GraphBuilder(graph, Resolver(facts, tree.excluded)).build()
+        build_graph(graph, facts, tree.excluded)
         return {
             "files": len(tree.keyed),
             "source_roots": [relative(r, context.root) for r in tree.roots],
