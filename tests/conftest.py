@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from analyzers.static.build import build_graph
 from analyzers.static.collect import collect_file
 from analyzers.static.discovery import DEFAULT_EXCLUDES, discover, find_source_roots
-from analyzers.static.build import build_graph
 from decomposer.cli import app
 from decomposer.model.graph import DependencyGraph
 

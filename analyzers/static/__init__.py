@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from analyzers.static.build import build_graph
 from analyzers.static.discovery import (
     DEFAULT_EXCLUDES,
     SourceFile,
@@ -15,8 +16,8 @@ from analyzers.static.discovery import (
     find_source_roots,
     relative,
 )
-from analyzers.static.build import build_graph
 from analyzers.static.runner import FACTS_VERSION, collect_all, file_keys
+from analyzers.static.sql import summarize_file
 from decomposer.cache import content_key
 from decomposer.errors import ConfigError
 from decomposer.model.graph import DependencyGraph, Diagnostic
@@ -29,6 +30,7 @@ class _Tree:
     keyed: list[tuple[SourceFile, str | None]]
     excluded: list[str]
     diagnostics: list[Diagnostic]
+    sql: list[tuple[SourceFile, str | None]]  # .sql files (schemas) under the source roots
 
 
 class StaticAnalyzer:
@@ -42,7 +44,7 @@ class StaticAnalyzer:
         tree = self._tree(context)
         return content_key(
             FACTS_VERSION,
-            *(f"{s.rel}\0{key}" for s, key in tree.keyed),
+            *(f"{s.rel}\0{key}" for s, key in tree.keyed + tree.sql),
             *tree.excluded,
             *(str(d) for d in tree.diagnostics),
         )
@@ -59,7 +61,7 @@ class StaticAnalyzer:
             file_timeout=context.settings.file_timeout,
             progress=context.progress.advance,
         )
-        build_graph(graph, facts, tree.excluded)
+        build_graph(graph, facts, tree.excluded, read_sql_files(tree.sql, graph))
         return {
             "files": len(tree.keyed),
             "source_roots": [relative(r, context.root) for r in tree.roots],
@@ -73,7 +75,10 @@ class StaticAnalyzer:
             files, excluded, diagnostics = discover(
                 context.root, roots, patterns + settings.exclude
             )
-            self._trees[context] = _Tree(roots, file_keys(files), excluded, diagnostics)
+            sql_files = discover(context.root, roots, patterns + settings.exclude, ".sql")[0]
+            self._trees[context] = _Tree(
+                roots, file_keys(files), excluded, diagnostics, file_keys(sql_files)
+            )
         return self._trees[context]
 
     @staticmethod
@@ -90,3 +95,21 @@ class StaticAnalyzer:
                 )
             roots.append(path)
         return roots
+
+
+def read_sql_files(
+    keyed: list[tuple[SourceFile, str | None]], graph: DependencyGraph
+) -> dict[str, dict[str, Any]]:
+    """Each readable .sql file's summary (see sql.py); the others become diagnostics."""
+    summaries = {}
+    for source, _ in keyed:
+        try:
+            text = source.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            graph.add_diagnostic(Diagnostic(source.rel, "undecodable", str(exc)))
+            continue
+        summary = summarize_file(text)
+        if "error" in summary:
+            graph.add_diagnostic(Diagnostic(source.rel, "sql-error", summary["error"]))
+        summaries[source.rel] = summary
+    return summaries

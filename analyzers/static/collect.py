@@ -55,78 +55,31 @@ _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _CONSTANT_NAMES = frozenset({"True", "False", "None", "__name__", "__file__"})
 
 # Calls whose arguments the data and entry-point rules need, by the last part of their name.
-_SQL_CALLS = frozenset(
-    {
-        "execute",
-        "executemany",
-        "executescript",
-        "exec_driver_sql",
-        "text",
-        "raw",
-        "read_sql",
-        "read_sql_query",
-        "extra",
-    }
-)
-_DETAILED = _SQL_CALLS | frozenset(
-    {
-        # Django models and urls
-        "ForeignKey",
-        "OneToOneField",
-        "ManyToManyField",
-        "ForeignObject",
-        "ParentalKey",
-        "ParentalManyToManyField",
-        "TreeForeignKey",
-        "TreeOneToOneField",
-        "GenericRelation",
-        "path",
-        "re_path",
-        "url",
-        "include",
-        "register",
-        "connect",
-        "as_view",
-        "get_model",
-        # SQLAlchemy
-        "Column",
-        "mapped_column",
-        "ForeignKeyConstraint",
-        "relationship",
-        "Table",
-        "select",
-        "insert",
-        "update",
-        "delete",
-        "query",
-        "get",
-        "add",
-        "add_all",
-        "merge",
-        "backref",
-        # Flask, FastAPI, Starlette
-        "Flask",
-        "Blueprint",
-        "add_url_rule",
-        "register_blueprint",
-        "FastAPI",
-        "APIRouter",
-        "include_router",
-        "add_api_route",
-        "Route",
-        "Mount",
-        "WebSocketRoute",
-        "add_route",
-        "Starlette",
-        # Celery, CLIs
-        "task",
-        "shared_task",
-        "add_parser",
-        "set_defaults",
-        "add_command",
-        "add_typer",
-        "Typer",
-    }
+# fmt: off
+_SQL_CALLS = frozenset({
+    "execute", "executemany", "executescript", "exec_driver_sql", "text", "raw", "read_sql",
+    "read_sql_query", "extra",
+})
+_JOINS = frozenset({"join", "outerjoin", "join_from", "select_from"})
+_DETAILED = _SQL_CALLS | _JOINS | frozenset({
+    # Django models and urls
+    "ForeignKey", "OneToOneField", "ManyToManyField", "ForeignObject", "ParentalKey",
+    "ParentalManyToManyField", "TreeForeignKey", "TreeOneToOneField", "GenericRelation",
+    "path", "re_path", "url", "include", "register", "connect", "as_view", "get_model",
+    # SQLAlchemy
+    "Column", "mapped_column", "ForeignKeyConstraint", "relationship", "Table", "select",
+    "insert", "update", "delete", "query", "get", "add", "add_all", "merge", "backref",
+    # Flask, FastAPI, Starlette
+    "Flask", "Blueprint", "add_url_rule", "register_blueprint", "FastAPI", "APIRouter",
+    "include_router", "add_api_route", "Route", "Mount", "WebSocketRoute", "add_route",
+    "Starlette",
+    # Celery, command lines
+    "task", "shared_task", "add_parser", "set_defaults", "add_command", "add_typer", "Typer",
+})
+# fmt: on
+# Calls that return (object, flag): the object is what the first name of an unpacking holds.
+_OBJECT_FIRST = frozenset(
+    {"get_or_create", "update_or_create", "aget_or_create", "aupdate_or_create"}
 )
 _SCALAR_NODES = (cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.Name)
 _MAX_LITERAL_ITEMS = 200
@@ -297,6 +250,10 @@ def call_literal(node: cst.Call, depth: int = 0) -> dict[str, Any]:
         elif isinstance(kwargs.get("sql"), str):
             kwargs["sql"] = {"sql": summarize(kwargs["sql"])}
     return {"c": function, "a": args, "k": kwargs}
+
+
+def _is_literal_name(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value in ("True", "False", "None")
 
 
 def constant(value: Any) -> Any:
@@ -534,8 +491,11 @@ class Collector(CodegenState):
     def _add_detailed(self, node: cst.Call, name: str) -> None:
         details = call_literal(node)
         args = details["a"]
-        if name.endswith(".get") and not (args and isinstance(args[0], dict)):
+        method = name.rpartition(".")[2]
+        if method == "get" and not (args and isinstance(args[0], dict)):
             return  # dict.get("key") and the like: only `session.get(Model, id)` matters
+        if method in _JOINS and not ("()" in name and args and isinstance(args[0], dict)):
+            return  # sep.join(parts): only `select(...).join(Model)` matters
         self.frames[-1].detailed.append(
             [name, self.line, args, details["k"], self.assigned.get(id(node))]
         )
@@ -675,10 +635,20 @@ class Collector(CodegenState):
             if isinstance(name, cst.Name):
                 if isinstance(value, cst.Call) and len(node.targets) == 1:
                     self.assigned[id(value)] = name.value
-                if how == "local":
+                if how == "local" or _is_literal_name(value):
                     how, what = self._constant_binding(name.value, value)
                 if name.value == "__all__" and len(self.frames) == 1:
                     self.all_names = self._literal_names(value)
+            if (
+                isinstance(name, (cst.Tuple, cst.List))
+                and name.elements
+                and how == "instance"
+                and what.rpartition(".")[2] in _OBJECT_FIRST
+            ):  # obj, created = Model.objects.get_or_create(...): the object comes first
+                self._bind_target(name.elements[0].value, how, what)
+                for element in name.elements[1:]:
+                    self._bind_target(element.value, "local", "")
+                continue
             self._bind_target(name, how, what)
 
     def enter_ann_assign(self, node: cst.AnnAssign) -> None:

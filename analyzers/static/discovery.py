@@ -70,10 +70,11 @@ def find_source_roots(root: Path) -> list[Path]:
 
 
 def discover(
-    root: Path, source_roots: list[Path], patterns: tuple[str, ...]
+    root: Path, source_roots: list[Path], patterns: tuple[str, ...], suffix: str = ".py"
 ) -> tuple[list[SourceFile], list[str], list[Diagnostic]]:
-    """Every .py file under the source roots, sorted; the module ids of the excluded packages
-    and modules (imports of them are not unresolved); symlink loops as diagnostics."""
+    """Every .py (or other `suffix`) file under the source roots, sorted; the module ids of
+    the excluded packages and modules (imports of them are not unresolved); symlink loops as
+    diagnostics."""
     excludes = Excludes(patterns)
     files: dict[str, SourceFile] = {}
     excluded: set[str] = set()
@@ -107,15 +108,16 @@ def discover(
                     kept.append(d)
             dirnames[:] = kept
             for name in sorted(filenames):
-                if not name.endswith(".py"):
+                if not name.endswith(suffix):
                     continue
+                stem = name[: -len(suffix)]
                 if excludes.name(name) or excludes.path(prefix + name):
-                    excluded.add((prefix + name[:-3]).replace("/", "."))
+                    excluded.add((prefix + stem).replace("/", "."))
                     continue
                 path = here / name
                 if not path.is_file():
                     continue
-                module_parts = (prefix + name[:-3]).split("/")
+                module_parts = (prefix + stem).split("/")
                 is_package = module_parts[-1] == "__init__"
                 if is_package:
                     module_parts.pop()

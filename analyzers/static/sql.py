@@ -32,7 +32,8 @@ _UPPER_SQL = re.compile(rf"\s*(?:{_STATEMENT})", re.DOTALL)
 _LOWER_SQL = re.compile(rf"\s*(?:{_STATEMENT.lower()})", re.DOTALL)
 _PYFORMAT = re.compile(r"%\(\w+\)s|%s")
 _TX_COMMAND = re.compile(
-    r"\s*(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK\s+TO|ROLLBACK|SAVEPOINT|RELEASE)\b", re.IGNORECASE
+    r"\s*(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK\s+TO|ROLLBACK|SAVEPOINT|RELEASE)\b",
+    re.IGNORECASE,
 )
 _TX_WORDS = {
     "begin": "begin",
@@ -44,7 +45,11 @@ _TX_WORDS = {
     "savepoint": "savepoint",
     "release": "release",
 }
-_MAX_TEXT = 100_000
+_CREATE_TABLE = r"CREATE\s+(?:TEMP\w*\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[\w.]*?[`\"\[]?{name}\b"
+# The database's own catalogue, not the application's data.
+_SYSTEM_TABLES = ("sqlite_", "pg_", "information_schema")
+_MAX_TEXT = 100_000  # characters of one string in the code
+_MAX_FILE = 5_000_000  # characters of one .sql file
 
 
 def looks_like_sql(text: str) -> bool:
@@ -52,14 +57,27 @@ def looks_like_sql(text: str) -> bool:
     return bool(_UPPER_SQL.match(text) or _LOWER_SQL.match(text))
 
 
-def summarize(text: str) -> dict[str, Any]:
+def summarize_file(text: str) -> dict[str, Any]:
+    """`summarize` for a whole .sql file, with "lines": {defined table: line of its CREATE}."""
+    summary = summarize(text, limit=_MAX_FILE)
+    lines = {}
+    for name in summary.get("d", ()):
+        pattern = _CREATE_TABLE.format(name=re.escape(name))
+        found = re.search(pattern, text, re.IGNORECASE)
+        lines[name] = text.count("\n", 0, found.start()) + 1 if found else 1
+    if lines:
+        summary["lines"] = lines
+    return summary
+
+
+def summarize(text: str, limit: int = _MAX_TEXT) -> dict[str, Any]:
     """What one SQL string reads, writes, defines and joins; never raises."""
-    if len(text) > _MAX_TEXT:
-        return {"error": "longer than 100,000 characters"}
+    if len(text) > limit:
+        return {"error": f"longer than {limit:,} characters"}
     text = _PYFORMAT.sub("?", text)
     statements: list[Any] = []
     errors = []
-    for piece in filter(str.strip, text.split(";")):
+    for piece in _statements(text):
         control = _TX_COMMAND.match(piece)
         if control:  # sqlglot does not know savepoints; one regex reads every such command
             statements.append(control.group(1))
@@ -85,6 +103,28 @@ def summarize(text: str) -> dict[str, Any]:
     if tx:
         result["tx"] = tx
     return result
+
+
+def _statements(text: str) -> list[str]:
+    """The text of each statement, split where sqlglot's tokenizer sees a `;` (not in a
+    string or comment); the naive split when it cannot tokenize the text."""
+    from sqlglot.tokens import Tokenizer, TokenType
+
+    try:
+        tokens = Tokenizer().tokenize(text)
+    except Exception:  # noqa: BLE001 - any tokenizer failure: fall back, never lose the file
+        return [piece for piece in text.split(";") if piece.strip()]
+    pieces, start = [], None
+    for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:
+            if start is not None:
+                pieces.append(text[start : token.start])
+            start = None
+        elif start is None:
+            start = token.start
+    if start is not None:
+        pieces.append(text[start:])
+    return pieces
 
 
 def _parse(text: str) -> list[Any]:
@@ -132,7 +172,7 @@ def _target_table(statement: Any) -> str:
 def _table_name(table: Any) -> str:
     identifier = table.this
     name = table.name
-    if not name or name == "?":
+    if not name or name == "?" or name.lower().startswith(_SYSTEM_TABLES):
         return ""
     quoted = bool(getattr(identifier, "quoted", False))
     return name if quoted else name.lower()

@@ -1,33 +1,13 @@
 """Each sample's truth file agrees with the graph decomposer builds of that sample."""
 
-import json
 from pathlib import Path
 
 import pytest
 
 from decomposer.model.graph import NodeKind
-from decomposer.model.graph_json import graph_from_dict
 from decomposer.truth import SHARED, load_truth
 
 ATOM_KINDS = (NodeKind.MODULE, NodeKind.CLASS, NodeKind.FUNCTION)
-
-
-@pytest.fixture(scope="module")
-def analysed(tmp_path_factory):
-    from typer.testing import CliRunner
-
-    from decomposer.cli import app
-
-    out = tmp_path_factory.mktemp("graphs")
-    graphs = {}
-    for sample in ("shop", "clinic", "travel"):
-        path = out / f"{sample}.json"
-        result = CliRunner().invoke(
-            app, ["analyze", f"sample_monoliths/{sample}", "-o", str(path), "--no-cache"]
-        )
-        assert result.exit_code == 0, result.output
-        graphs[sample] = graph_from_dict(json.loads(path.read_text()))
-    return graphs
 
 
 @pytest.mark.parametrize("sample", ["shop", "clinic", "travel"])

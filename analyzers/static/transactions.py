@@ -1,0 +1,187 @@
+"""Transaction scopes and the tables written inside them (`same_transaction`).
+
+A scope is a function decorated with `transaction.atomic`, a `with` block on
+`transaction.atomic()`, `*.begin()` / `*.begin_nested()`, a DB-API connection
+(`with conn:`, sqlite3 style) or a context manager of the project that itself opens a
+transaction, or a whole function that commits (`session.commit()`, `conn.commit()`, SQL
+`BEGIN` / `COMMIT`). The tables it writes are its own writes in that range plus everything
+the functions it calls write, transitively.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from analyzers.static.access import Access
+from analyzers.static.resolve import Resolver
+from analyzers.static.tables import sql_summaries, table_id
+from decomposer.model.graph import DependencyGraph, Edge, EdgeKind, NodeKind, Site
+
+_CONNECTIONS = ("sqlite3", "psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql")
+
+
+class Transactions:
+    def __init__(self, resolver: Resolver, access: Access, graph: DependencyGraph) -> None:
+        self.r = resolver
+        self.access = access
+        self.graph = graph
+        self._reach: dict[str, frozenset[str]] = {}
+        self._opens: dict[str, str | None] = {}
+
+    def add_to_graph(self) -> None:
+        found: dict[str, list[dict[str, Any]]] = {}
+        for module, facts in sorted(self.r.modules.items()):
+            rel = self.r.file_of[module]
+            for scope, data in sorted(facts["scopes"].items()):
+                if scope not in self.graph:
+                    continue
+                for kind, first, last in self._scopes(scope, data):
+                    tables = self._written(scope, data, first, last)
+                    if not tables:
+                        continue
+                    found.setdefault(scope, []).append(
+                        {"kind": kind, "line": first, "tables": sorted(tables)}
+                    )
+                    for table in sorted(tables):
+                        self.graph.add_edge(
+                            Edge(
+                                scope,
+                                table_id(table),
+                                EdgeKind.SAME_TRANSACTION,
+                                static_count=1,
+                                sites=(Site(rel, first),),
+                            )
+                        )
+        for scope, transactions in found.items():
+            node = self.graph.node(scope)
+            self.graph.replace_node(
+                replace(node, attrs={**node.attrs, "transactions": transactions})
+            )
+
+    # -- where transactions are -----------------------------------------------------------
+
+    def _scopes(self, scope: str, data: dict[str, Any]) -> list[tuple[str, int, int]]:
+        """(kind, first line, last line) of each transaction scope in one code scope."""
+        found = []
+        record = self.r.defs.get(scope)
+        whole = (record[2], record[3]) if record else (1, 10**9)
+        whole_kind = self._opens_itself(scope, data)
+        if whole_kind is not None:
+            found.append((whole_kind, *whole))
+        for items, first, last in data["w"]:
+            for item in items:
+                kind = self._block_kind(scope, item)
+                if kind is not None:
+                    found.append((kind, first, last))
+                    break
+        return found
+
+    def _opens_itself(self, scope: str, data: dict[str, Any]) -> str | None:
+        """Whether a whole function is one transaction: atomic decorator, commit, BEGIN."""
+        if scope in self._opens:
+            return self._opens[scope]
+        kind = None
+        record = self.r.defs.get(scope)
+        if record is not None and record[1] == "function":
+            if any(_last(d) == "atomic" for d in record[7]):
+                kind = "atomic"
+            elif any(_last(path) == "commit" for path, _ in data["c"]):
+                kind = "commit"
+            elif any(
+                "begin" in s.get("tx", ()) or "commit" in s.get("tx", ())
+                for s in self._sql_in(scope, data)
+            ):
+                kind = "sql"
+        self._opens[scope] = kind
+        return kind
+
+    def _block_kind(self, scope: str, item: str) -> str | None:
+        if not item:
+            return None
+        name = _last(item.removesuffix("()"))
+        if name == "atomic":
+            return "atomic"
+        if name in ("begin", "begin_nested") and item.endswith("()"):
+            return "begin"
+        value = self.r.resolve_expr(scope, item)
+        if value is not None and value[0] == "external" and _top(value[1]) in _CONNECTIONS:
+            return "connection"
+        if not item.endswith("()") and "conn" in name.lower():
+            return "connection"  # `with conn:` on a connection the code was handed
+        called = self.r.resolve_expr(scope, item.removesuffix("()"))
+        if called is not None and called[0] == "function" and item.endswith("()"):
+            callee = called[1]
+            module = self.r.module_of(callee)
+            data = self.r.modules[module]["scopes"].get(callee) if module else None
+            if data is not None and (
+                self._opens_itself(callee, data) or self._scopes(callee, data)
+            ):
+                return "context manager"
+        return None
+
+    def _sql_in(self, scope: str, data: dict[str, Any]) -> list[dict[str, Any]]:
+        summaries = list(sql_summaries([row[2] for row in data["k"]]))
+        for path, _ in data["r"]:
+            value = self.r.resolve_expr(scope, path)
+            if value is not None and value[0] == "const":
+                summaries.extend(sql_summaries(self.r.constants.get(value[1])))
+        return summaries
+
+    # -- what they write -------------------------------------------------------------------
+
+    def _written(self, scope: str, data: dict[str, Any], first: int, last: int) -> set[str]:
+        tables = {t for t, line in self.access.writes.get(scope, ()) if first <= line <= last}
+        for path, line in data["c"]:
+            if first <= line <= last:
+                value = self.r.resolve_expr(scope, path)
+                if value is not None and value[0] == "function":
+                    tables |= self.reach(value[1])
+                elif value is not None and value[0] == "class":
+                    init = self.r.member(value, "__init__")
+                    if init is not None and init[0] == "function":
+                        tables |= self.reach(init[1])
+        return tables
+
+    def reach(self, start: str) -> frozenset[str]:
+        """Tables a function writes, itself or through the functions it calls (iterative:
+        call chains can be deep; a cycle's members see what was found before it closed)."""
+        if start in self._reach:
+            return self._reach[start]
+        found = {start: self._own_writes(start)}
+        stack = [(start, iter(self._callees(start)))]
+        while stack:
+            node, callees = stack[-1]
+            callee = next(callees, None)
+            if callee is None:
+                stack.pop()
+                self._reach[node] = frozenset(found.pop(node))
+                if stack:
+                    found[stack[-1][0]] |= self._reach[node]
+            elif callee in self._reach:
+                found[node] |= self._reach[callee]
+            elif callee not in found:
+                found[callee] = self._own_writes(callee)
+                stack.append((callee, iter(self._callees(callee))))
+        return self._reach[start]
+
+    def _own_writes(self, function: str) -> set[str]:
+        return {table for table, _ in self.access.writes.get(function, ())}
+
+    def _callees(self, function: str) -> Iterable[str]:
+        if function not in self.graph:
+            return ()
+        return sorted(
+            e.target
+            for e in self.graph.out_edges(function, EdgeKind.CALLS)
+            if self.graph.node(e.target).kind == NodeKind.FUNCTION
+        )
+
+
+def _top(dotted: str) -> str:
+    return dotted.split(".", 1)[0]
+
+
+def _last(dotted: str) -> str:
+    return dotted.rpartition(".")[2]
