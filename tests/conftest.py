@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from analyzers.static import read_sql_files
 from analyzers.static.build import build_graph
 from analyzers.static.collect import collect_file
 from analyzers.static.discovery import DEFAULT_EXCLUDES, discover, find_source_roots
+from analyzers.static.runner import file_keys
 from decomposer.cli import app
 from decomposer.model.graph import DependencyGraph
 
@@ -50,7 +52,8 @@ def graph_of(tmp_path: Path) -> Callable[[dict[str, str | bytes]], DependencyGra
         graph = DependencyGraph()
         for diagnostic in diagnostics:
             graph.add_diagnostic(diagnostic)
-        build_graph(graph, facts, excluded)
+        sql_files = discover(root, find_source_roots(root), DEFAULT_EXCLUDES, ".sql")[0]
+        build_graph(graph, facts, excluded, read_sql_files(file_keys(sql_files), graph))
         return graph
 
     return build

@@ -217,26 +217,27 @@ class Access:
     def _detailed(self, scope: str, row: list[Any], site: Site) -> None:
         function, _, args, kwargs, _ = row
         method = function.rpartition(".")[2]
-        for summary in sql_summaries([args, kwargs]):
+        # SQL given right here; a text("...") inside is a row of its own
+        for summary in sql_summaries([a for a in [*args, *kwargs.values()] if _is_sql(a)]):
             for name in summary.get("r", ()):
                 self._add(scope, name, "reads", site)
             for name in summary.get("w", ()):
                 self._add(scope, name, "writes", site)
             self.joins[scope].update((a, b) for a, b in summary.get("j", ()))
         named = [arg for arg in _flatten(args) if isinstance(arg, dict) and "n" in arg]
-        if method in SESSION_WRITES:
+        if self._is_statement(scope, function) or method in STATEMENT_READS:
+            access = SQLALCHEMY_STATEMENTS.get(method, "reads")
+            for arg in named[: 1 if access == "writes" or method == "get" else None]:
+                table = self._table_named(scope, arg["n"])
+                if table:
+                    self._add(scope, table, access, site)
+        elif method in SESSION_WRITES:
             for arg in named:
                 found = self.value(scope, arg["n"])
                 if found is not None and found[0] == "row":
                     model = self.t.models[found[1]]
                     if model.orm == "sqlalchemy":
                         self._add(scope, model.table, "writes", site)
-        elif method in STATEMENT_READS or self._is_statement(scope, function):
-            access = SQLALCHEMY_STATEMENTS.get(method, "reads")
-            for arg in named[: 1 if access == "writes" or method == "get" else None]:
-                table = self._table_named(scope, arg["n"])
-                if table:
-                    self._add(scope, table, access, site)
 
     def _is_statement(self, scope: str, function: str) -> bool:
         if function.rpartition(".")[2] not in SQLALCHEMY_STATEMENTS:
@@ -300,6 +301,10 @@ class Access:
                 node = graph.node(scope)
                 joins = [list(pair) for pair in sorted(pairs)]
                 graph.replace_node(replace(node, attrs={**node.attrs, "sql_joins": joins}))
+
+
+def _is_sql(value: Any) -> bool:
+    return isinstance(value, dict) and "sql" in value
 
 
 def _flatten(value: Any) -> list[Any]:

@@ -77,6 +77,16 @@ _DETAILED = _SQL_CALLS | _JOINS | frozenset({
     "task", "shared_task", "add_parser", "set_defaults", "add_command", "add_typer", "Typer",
 })
 # fmt: on
+# Calls whose argument calls are recorded on their own too, because each of those tells
+# something: session.execute(select(A).join(B)). The others' argument calls are part of them
+# (path("x/", include(...)), Column(ForeignKey(...))).
+_QUERYING = (
+    _SQL_CALLS
+    | _JOINS
+    | frozenset(
+        {"select", "insert", "update", "delete", "query", "get", "add", "add_all", "merge"}
+    )
+)
 # Calls that return (object, flag): the object is what the first name of an unpacking holds.
 _OBJECT_FIRST = frozenset(
     {"get_or_create", "update_or_create", "aget_or_create", "aupdate_or_create"}
@@ -471,10 +481,10 @@ class Collector(CodegenState):
             self.dynamic_globals = True
         self.frames[-1].calls.append([name, self.line])
         self._skip_chain(func)
-        if (
-            name.rpartition(".")[2].removesuffix("()") in _DETAILED
-            and id(node) not in self.inner_calls
-        ):
+        last = name.rpartition(".")[2]
+        if id(node) not in self.inner_calls and (
+            last in _DETAILED or (last.endswith("Field") and self.frames[-1].kind == "class")
+        ):  # (model fields: CharField, JSONField, any custom XField in a class body)
             self._add_detailed(node, name)
         # get_class("pkg.module", "Name") and friends: a lazily loaded project object.
         args = node.args
@@ -499,7 +509,8 @@ class Collector(CodegenState):
         self.frames[-1].detailed.append(
             [name, self.line, args, details["k"], self.assigned.get(id(node))]
         )
-        self._mark_inner_calls(node)
+        if method not in _QUERYING:
+            self._mark_inner_calls(node)
 
     def _mark_inner_calls(self, node: cst.Call) -> None:
         """Calls in a recorded call's arguments are part of its record, not rows of their own.

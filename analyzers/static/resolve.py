@@ -170,7 +170,7 @@ class Resolver:
         if how == "const":
             return ("const", target)
         if how == "model":
-            model = self.model_labels.get(target)
+            model = self.model_labels.get(target.lower())
             return None if model is None else ("class", model)
         if how == "alias":
             return self.resolve_expr(scope, target)

@@ -28,6 +28,8 @@ DJANGO_RELATIONS = {
     "ParentalManyToManyField": "m2m",
 }
 # Django's own apps, whose tables a project's models often point at (auth_user …).
+# Classes of models modules that are not models.
+_NOT_MODELS = ("Manager", "QuerySet", "Field", "Mixin", "Form", "Error", "Exception")
 _DJANGO_CONTRIB = re.compile(r"django\.contrib\.(\w+)\.models\.(\w+)")
 
 
@@ -106,26 +108,25 @@ class Tables:
         if class_id in self._django_memo:
             return self._django_memo[class_id]
         self._django_memo[class_id] = False  # guards against inheritance cycles
-        record = self.r.defs[class_id]
-        found = False
-        for base in record[6]:
-            value = self.r.resolve_expr(record[5], base)
-            if value is None:
-                continue
-            if (
-                value[0] == "class"
-                and self._is_django_model(value[1])
-                or (
-                    value[0] == "external"
-                    and value[1].startswith("django.")
-                    and value[1].endswith(".Model")
+        # Django fields in the body make a model whatever the bases are (MP_Node, a base
+        # built by a function call, a third-party model…).
+        found = any(self._django_field(class_id, row) for row in self._rows(class_id))
+        nested = self.r.defs[class_id][5] in self.r.defs  # in a class or function (Meta…)
+        for kind, base in () if nested else self._bases(class_id):
+            if kind == "class":
+                found = found or self._is_django_model(base)
+            elif kind == "external":
+                found = found or (
+                    (base.startswith("django.") and base.endswith(".Model"))
+                    or (_DJANGO_CONTRIB.fullmatch(base) and not base.endswith(_NOT_MODELS))
+                    # a third-party model base (AbstractIndexEntry…) of a class in models.py
+                    or (
+                        _in_models_module(base)
+                        and _in_models_module(class_id)
+                        and not base.startswith("django.")  # its QuerySet, Manager…
+                        and not base.endswith(_NOT_MODELS)
+                    )
                 )
-            ):
-                found = True
-            elif value[0] == "external" and value[1].endswith("Model"):
-                # MPTTModel, ClusterableModel…: a third-party model base; sure when the body
-                # declares Django fields.
-                found = any(self._django_field(class_id, row) for row in self._rows(class_id))
         self._django_memo[class_id] = found
         return found
 
@@ -133,17 +134,17 @@ class Tables:
         value = self.r.resolve_expr(scope, row[0])
         return value is not None and value[0] == "external" and value[1].startswith("django.db")
 
-    def _meta(self, class_id: str, option: str, inherited: bool = True) -> Any:
+    def _meta(self, class_id: str, option: str) -> Any:
         """A `class Meta` option as Django reads it: own Meta (and its bases), else the Meta
         an abstract parent leaves to its children."""
         meta = f"{class_id}.Meta"
+        if option == "abstract":  # Django resets it for children, even `Meta(Parent.Meta)`
+            return self.r.constants.get(f"{meta}.abstract")
         if meta in self.r.defs:
             for meta_class in self.r.mro(meta):
                 value = self.r.constants.get(f"{meta_class}.{option}")
                 if value is not None:
                     return value
-            return None
-        if not inherited:
             return None
         for base in self._project_bases(class_id):
             model = self.models.get(base)
@@ -154,7 +155,7 @@ class Tables:
         return None
 
     def _django_table(self, model: Model) -> None:
-        model.abstract = self._meta(model.id, "abstract", inherited=False) is True
+        model.abstract = self._meta(model.id, "abstract") is True
         model.proxy = self._meta(model.id, "proxy") is True
         if model.abstract or model.proxy:
             return
@@ -241,12 +242,16 @@ class Tables:
                     model.columns.append(column if isinstance(column, str) else f"{name}_id")
                     self._foreign_key(own_table, self._table_of(target), class_id, line)
                 self._reverse_accessor(model, relation)
-        for parent in self._project_bases(model.id):
-            parent_model = self.models.get(parent)
-            if parent_model is not None and not parent_model.abstract and not model.proxy:
-                # multi-table inheritance: the child's row points at its parent's row
-                record = self.r.defs[model.id]
-                self._foreign_key(own_table, self._table_of(parent), model.id, record[2])
+        line = self.r.defs[model.id][2]
+        for kind, parent in self._bases(model.id):
+            # multi-table inheritance: the child's row points at its parent's row
+            if model.proxy:
+                break
+            if kind == "class" and parent in self.models and not self.models[parent].abstract:
+                self._foreign_key(own_table, self._table_of(parent), model.id, line)
+            contrib = _DJANGO_CONTRIB.fullmatch(parent) if kind == "external" else None
+            if contrib and not contrib.group(2).startswith("Abstract"):
+                self._foreign_key(own_table, _contrib_table(contrib), model.id, line)
         if own_table:
             self._table(own_table, "django", model.id).columns.update(model.columns)
 
@@ -291,7 +296,7 @@ class Tables:
                     return self._django_target(scope, model_id, self._user_model())
                 contrib = _DJANGO_CONTRIB.fullmatch(value[1])
                 if contrib:
-                    return f"table:{contrib.group(1)}_{contrib.group(2).lower()}"
+                    return f"table:{_contrib_table(contrib)}"
         return None
 
     def _user_model(self) -> str:
@@ -584,6 +589,15 @@ def sql_summaries(value: Any) -> Iterator[dict[str, Any]]:
     elif isinstance(value, list):
         for item in value:
             yield from sql_summaries(item)
+
+
+def _contrib_table(match: re.Match[str]) -> str:
+    return f"{match.group(1)}_{match.group(2).lower()}"
+
+
+def _in_models_module(dotted: str) -> bool:
+    """`app.models.Order`, `lib.abstract_models.Base`: named like Django's model modules."""
+    return any(p == "models" or p.endswith("_models") for p in dotted.split(".")[:-1])
 
 
 def _snake_case(name: str) -> str:
