@@ -432,7 +432,8 @@ class _Entries:
                 included.add(target[1])
         self.drf_included = included
         roots = {m for m in self.patterns if m not in included}
-        roots |= {v for k, v in self.r.constants.items() if k.endswith(".ROOT_URLCONF")}
+        settings = self.r.constants.items()
+        roots |= {v for k, v in settings if k.endswith(".ROOT_URLCONF") and isinstance(v, str)}
         for module in sorted(roots & self.patterns.keys()):
             self.urls(module, "", [module])
 

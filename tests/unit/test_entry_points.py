@@ -598,6 +598,15 @@ def test_click_groups_commands_and_names(graph_of) -> None:
                 @not_a_group.command()
                 def ignored(): ...
                 """,
+            "web.py": """\
+                from flask import Flask
+
+                app = Flask(__name__)
+
+
+                @app.cli.command("rebuild-index")
+                def rebuild(): ...
+                """,
         }
     )
     assert entries(graph) == {
@@ -606,6 +615,7 @@ def test_click_groups_commands_and_names(graph_of) -> None:
         "entry:cli:seed": {"cli.seed_data"},
         "entry:cli:export": {"cli.export_all"},  # add_command(name=...) renames
         "entry:cli:bare": {"cli.bare_cmd"},
+        "entry:cli:rebuild-index": {"web.rebuild"},  # flask's own command group
     }
 
 
