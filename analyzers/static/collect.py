@@ -66,6 +66,7 @@ _DETAILED = _SQL_CALLS | _JOINS | frozenset({
     "ForeignKey", "OneToOneField", "ManyToManyField", "ForeignObject", "ParentalKey",
     "ParentalManyToManyField", "TreeForeignKey", "TreeOneToOneField", "GenericRelation",
     "path", "re_path", "url", "include", "register", "connect", "as_view", "get_model",
+    "DefaultRouter", "SimpleRouter",
     # SQLAlchemy
     "Column", "mapped_column", "ForeignKeyConstraint", "relationship", "Table", "select",
     "insert", "update", "delete", "query", "get", "add", "add_all", "merge", "backref",

@@ -116,7 +116,7 @@ class Tables:
             if kind == "class":
                 found = found or self._is_django_model(base)
             elif kind == "external":
-                found = found or (
+                found = found or bool(
                     (base.startswith("django.") and base.endswith(".Model"))
                     or (_DJANGO_CONTRIB.fullmatch(base) and not base.endswith(_NOT_MODELS))
                     # a third-party model base (AbstractIndexEntry…) of a class in models.py
