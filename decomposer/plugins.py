@@ -1,4 +1,4 @@
-"""Plugins: what an analyzer (and later a strategy or a report) must look like, and the
+"""Plugins: what an analyzer, a strategy (and later a report) must look like, and the
 registry that finds them through entry points.
 
 Built-in plugins are registered in pyproject.toml exactly as a third-party one would be, so
@@ -9,7 +9,7 @@ when it is first used, so a broken plugin cannot break commands that do not need
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
@@ -19,7 +19,9 @@ from decomposer.errors import PluginError
 if TYPE_CHECKING:
     from decomposer.cache import Cache
     from decomposer.config import AnalyzeSettings
+    from decomposer.model.atoms import AtomGraph
     from decomposer.model.graph import DependencyGraph
+    from decomposer.model.proposal import Constraints, Reason
 
 ANALYZERS = "decomposer.analyzers"
 STRATEGIES = "decomposer.strategies"
@@ -64,7 +66,52 @@ class Analyzer(Protocol):
     def analyze(self, context: AnalysisContext, graph: DependencyGraph) -> dict[str, Any]: ...
 
 
-_SHAPES: dict[str, type] = {ANALYZERS: Analyzer}
+@dataclass(frozen=True)
+class StrategyInput:
+    """What a strategy is given."""
+
+    atoms: AtomGraph
+    graph: DependencyGraph  # for what atoms leave out: entry attributes, table attributes
+    #: The number of services wanted; None: the strategy chooses, and says how.
+    k: int | None
+    seed: int
+    #: `[tool.decomposer.strategies.<name>]` from the config, as written.
+    options: dict[str, Any]
+    #: Honoured by the core after the strategy runs; a strategy may use them earlier too.
+    constraints: Constraints
+
+
+@dataclass
+class StrategyResult:
+    """A strategy's answer: a cluster per atom, and what it can say about why."""
+
+    #: atom -> cluster label (any string), or "shared" for a shared utility. Every atom.
+    clusters: dict[str, str]
+    #: How the number of services was chosen, one sentence ("given: --services 6").
+    k_choice: str
+    #: Reasons only this strategy knows ("TF-IDF similarity 0.61 to capability billing").
+    reasons: dict[str, list[Reason]] = field(default_factory=dict)
+    #: cluster label -> a service name, when the strategy has a good one.
+    names: dict[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    """Clusters the atoms of a graph into services.
+
+    `name` equals the entry-point name; `summary` is one line for `decomposer strategies`.
+    `decompose` must be deterministic for a given seed, return a cluster for every atom, and
+    never need memory quadratic in the number of atoms. The core then honours constraints,
+    proposes shared utilities, names the services, explains every placement and measures.
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+
+    def decompose(self, request: StrategyInput) -> StrategyResult: ...
+
+
+_SHAPES: dict[str, type] = {ANALYZERS: Analyzer, STRATEGIES: Strategy}
 
 
 @dataclass(frozen=True, order=True)
@@ -130,6 +177,9 @@ class Registry:
 
     def analyzers(self) -> list[Analyzer]:
         return [self.load(ANALYZERS, name)() for name in self.names(ANALYZERS)]
+
+    def strategy(self, name: str) -> Strategy:
+        return self.load(STRATEGIES, name)()  # type: ignore[no-any-return]
 
 
 def default_registry() -> Registry:

@@ -1,0 +1,260 @@
+"""The dependency graph seen at one level of granularity: atoms and what joins them.
+
+An atom is the unit a decomposition assigns to a service. `--level` picks it:
+
+    module     every module
+    class      classes and module-level functions; a module's own top-level code is the
+               module atom (the default)
+    function   functions and methods, classes (their bodies), modules
+
+Everything below an atom folds into it (a method into its class at the class level, a nested
+function into its function), and the edges of folded nodes become edges of their atoms.
+Tables, foreign keys, transactions and entry points come along, so strategies and metrics
+all read the same small structure instead of walking the graph again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from decomposer.errors import InputError
+from decomposer.model.graph import DependencyGraph, Edge, EdgeKind, Node, NodeKind, Site
+
+LEVELS = ("module", "class", "function")
+DEFAULT_LEVEL = "class"
+
+#: Edges between code atoms (data edges are kept apart: `AtomGraph.access`).
+CODE_KINDS = (
+    EdgeKind.CALLS,
+    EdgeKind.INSTANTIATES,
+    EdgeKind.INHERITS,
+    EdgeKind.REFERENCES,
+    EdgeKind.IMPORTS,
+    EdgeKind.CO_CHANGES,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AtomEdge:
+    """Every edge of one kind from one atom to another, added up."""
+
+    source: str
+    target: str
+    kind: EdgeKind
+    static_count: int
+    runtime_count: int
+    sites: tuple[Site, ...] = ()
+
+    @property
+    def count(self) -> int:
+        return self.static_count + self.runtime_count
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """An atom reading or writing a table (`kind` is "reads" or "writes")."""
+
+    atom: str
+    table: str
+    kind: str
+    count: int
+    sites: tuple[Site, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    """One transaction scope: the atom that opens it and the tables written inside."""
+
+    atom: str
+    kind: str
+    line: int
+    tables: frozenset[str]
+
+
+@dataclass
+class AtomGraph:
+    level: str
+    atoms: tuple[str, ...]
+    nodes: dict[str, Node]  # atom -> its node
+    atom_of: dict[str, str]  # every code node id -> the atom it folds into
+    modules: dict[str, str]  # atom -> the module it lives in
+    edges: tuple[AtomEdge, ...]
+    tables: tuple[str, ...]  # table names, without the "table:" prefix
+    access: tuple[Access, ...]
+    foreign_keys: tuple[tuple[str, str], ...]
+    transactions: tuple[Transaction, ...]
+    #: entry point id -> the atoms of its handlers
+    entries: dict[str, tuple[str, ...]]
+    _index: dict[str, dict[str, list]] = field(default_factory=dict, repr=False)
+
+    def module_of(self, atom: str) -> str:
+        """The module an atom lives in."""
+        return self.modules[atom]
+
+    def out_edges(self, atom: str) -> list[AtomEdge]:
+        return self._indexed("out", self.edges, lambda e: e.source).get(atom, [])
+
+    def in_edges(self, atom: str) -> list[AtomEdge]:
+        return self._indexed("in", self.edges, lambda e: e.target).get(atom, [])
+
+    def accesses_of(self, atom: str) -> list[Access]:
+        return self._indexed("access", self.access, lambda a: a.atom).get(atom, [])
+
+    def _indexed(self, name: str, items: tuple, key: Any) -> dict[str, list]:
+        """An index built on first use (most callers need one or two of them)."""
+        if name not in self._index:
+            index: dict[str, list] = {}
+            for item in items:
+                index.setdefault(key(item), []).append(item)
+            self._index[name] = index
+        return self._index[name]
+
+    def coupling(self, weights: Mapping[EdgeKind, float]) -> dict[str, dict[str, float]]:
+        """Undirected weighted adjacency between atoms: sum of weight x count per pair."""
+        adjacency: dict[str, dict[str, float]] = defaultdict(dict)
+        for edge in self.edges:
+            weight = weights.get(edge.kind, 0.0) * edge.count
+            if weight:
+                a, b = edge.source, edge.target
+                adjacency[a][b] = adjacency[a].get(b, 0.0) + weight
+                adjacency[b][a] = adjacency[b].get(a, 0.0) + weight
+        return dict(adjacency)
+
+    def writers(self) -> dict[str, dict[str, int]]:
+        """table -> atom -> how often the atom writes it."""
+        return self._accessors("writes")
+
+    def readers(self) -> dict[str, dict[str, int]]:
+        """table -> atom -> how often the atom reads it."""
+        return self._accessors("reads")
+
+    def _accessors(self, kind: str) -> dict[str, dict[str, int]]:
+        found: dict[str, dict[str, int]] = defaultdict(dict)
+        for access in self.access:
+            if access.kind == kind:
+                found[access.table][access.atom] = access.count
+        return dict(found)
+
+    @classmethod
+    def from_graph(cls, graph: DependencyGraph, level: str = DEFAULT_LEVEL) -> AtomGraph:
+        if level not in LEVELS:
+            raise InputError(f"unknown level '{level}'", hint=f"use one of: {', '.join(LEVELS)}")
+        code = {n.id: n for n in graph.nodes() if n.kind in _CODE}
+        parents = {e.target: e.source for e in graph.edges(EdgeKind.CONTAINS)}
+        atom_of: dict[str, str] = {}
+        for node_id in sorted(code):
+            atom_of[node_id] = _atom(node_id, code, parents, level, atom_of)
+        atoms = tuple(sorted(set(atom_of.values())))
+        edges: dict[tuple[str, str, EdgeKind], list[Edge]] = defaultdict(list)
+        access: dict[tuple[str, str, str], list[Edge]] = defaultdict(list)
+        for edge in graph.edges():
+            source = atom_of.get(edge.source)
+            if edge.kind in CODE_KINDS:
+                target = atom_of.get(edge.target)
+                if source and target and source != target:
+                    edges[(source, target, edge.kind)].append(edge)
+            elif edge.kind in (EdgeKind.READS, EdgeKind.WRITES) and source:
+                access[(source, _table(edge.target), edge.kind.value)].append(edge)
+        entries: dict[str, set[str]] = defaultdict(set)
+        for edge in graph.edges(EdgeKind.HANDLES):
+            if edge.target in atom_of:
+                entries[edge.source].add(atom_of[edge.target])
+        transactions = []
+        for node_id, node in sorted(code.items()):
+            for found in node.attrs.get("transactions", ()):
+                transactions.append(
+                    Transaction(
+                        atom_of[node_id],
+                        found["kind"],
+                        found["line"],
+                        frozenset(found["tables"]),
+                    )
+                )
+        return cls(
+            level=level,
+            atoms=atoms,
+            nodes={atom: code[atom] for atom in atoms},
+            atom_of=atom_of,
+            modules={atom: _module(atom, code, parents) for atom in atoms},
+            edges=tuple(_summed(key, found) for key, found in sorted(edges.items())),
+            tables=tuple(sorted(_table(n.id) for n in graph.nodes(NodeKind.TABLE))),
+            access=tuple(
+                Access(atom, table, kind, sum(e.count for e in found), _sites(found))
+                for (atom, table, kind), found in sorted(access.items())
+            ),
+            foreign_keys=tuple(
+                sorted(
+                    (_table(e.source), _table(e.target)) for e in graph.edges(EdgeKind.FOREIGN_KEY)
+                )
+            ),
+            transactions=tuple(transactions),
+            entries={entry: tuple(sorted(found)) for entry, found in sorted(entries.items())},
+        )
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.atoms)
+
+    def __len__(self) -> int:
+        return len(self.atoms)
+
+
+_CODE = (NodeKind.MODULE, NodeKind.CLASS, NodeKind.FUNCTION)
+
+
+def _atom(
+    node_id: str,
+    code: dict[str, Node],
+    parents: dict[str, str],
+    level: str,
+    memo: dict[str, str],
+) -> str:
+    """The atom a code node folds into at `level`."""
+    if node_id in memo:
+        return memo[node_id]
+    node = code[node_id]
+    parent = parents.get(node_id)
+    if node.kind == NodeKind.MODULE or parent not in code:
+        atom = node_id
+    elif code[parent].kind == NodeKind.MODULE and level != "module":
+        atom = node_id  # a top-level class or function
+    elif (
+        level == "function"
+        and node.kind == NodeKind.FUNCTION
+        and code[parent].kind == NodeKind.CLASS
+        and code[parents.get(parent, "")].kind == NodeKind.MODULE
+    ):
+        atom = node_id  # a method of a top-level class
+    else:
+        atom = _atom(parent, code, parents, level, memo)
+    memo[node_id] = atom
+    return atom
+
+
+def _module(atom: str, code: dict[str, Node], parents: dict[str, str]) -> str:
+    current = atom
+    while code[current].kind != NodeKind.MODULE and parents.get(current) in code:
+        current = parents[current]
+    return current
+
+
+def _summed(key: tuple[str, str, EdgeKind], found: list[Edge]) -> AtomEdge:
+    source, target, kind = key
+    return AtomEdge(
+        source,
+        target,
+        kind,
+        sum(e.static_count for e in found),
+        sum(e.runtime_count for e in found),
+        _sites(found),
+    )
+
+
+def _sites(edges: list[Edge]) -> tuple[Site, ...]:
+    return tuple(sorted({site for e in edges for site in e.sites}))[:20]
+
+
+def _table(node_id: str) -> str:
+    return node_id.removeprefix("table:")

@@ -1,0 +1,228 @@
+"""Building blocks the strategies share: community detection on a weighted adjacency, fitting
+a clustering to K services, refining it by coupling, and choosing K when none is given.
+
+Adjacency is a dict of dicts (`{atom: {other: weight}}`, symmetric), so memory grows with the
+edges, never with atoms squared.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping
+
+import networkx as nx
+
+from decomposer.decompose import TABLE_WEIGHTS
+from decomposer.metrics import COUPLING_WEIGHTS
+from decomposer.model.atoms import AtomGraph
+
+Adjacency = Mapping[str, Mapping[str, float]]
+
+#: Without a target, K is searched in [MIN_K, min(MAX_K, atoms / MIN_ATOMS_PER_SERVICE)].
+MIN_K = 2
+MAX_K = 20
+MIN_ATOMS_PER_SERVICE = 5
+
+
+def coupling(atoms: AtomGraph, *, tables: bool = True) -> dict[str, dict[str, float]]:
+    """The weighted undirected adjacency of the atoms (decomposer.metrics.COUPLING_WEIGHTS),
+    and with `tables` the tables too, as nodes "table:<name>" joined to the atoms that
+    access them (writes 2, reads 1 per access) and to the tables they reference (1): atoms
+    that share data pull together without a pair per two accessors (that would be quadratic).
+    """
+    adjacency = atoms.coupling(COUPLING_WEIGHTS)
+    if tables:
+        for access in atoms.access:
+            _link(
+                adjacency,
+                access.atom,
+                "table:" + access.table,
+                TABLE_WEIGHTS[access.kind] * access.count,
+            )
+        for source, target in atoms.foreign_keys:
+            if source != target:
+                _link(adjacency, "table:" + source, "table:" + target, 1.0)
+    return adjacency
+
+
+def _link(adjacency: dict[str, dict[str, float]], a: str, b: str, weight: float) -> None:
+    adjacency.setdefault(a, {})[b] = adjacency.get(a, {}).get(b, 0.0) + weight
+    adjacency.setdefault(b, {})[a] = adjacency.get(b, {}).get(a, 0.0) + weight
+
+
+def graph_of(adjacency: Adjacency, nodes: list[str]) -> nx.Graph:
+    """An undirected weighted networkx graph, built in a fixed order (Louvain's result
+    depends on the order nodes and edges are visited)."""
+    graph = nx.Graph()
+    graph.add_nodes_from(sorted(nodes))
+    for a in sorted(adjacency):
+        for b, weight in sorted(adjacency[a].items()):
+            if a < b and weight > 0 and a in graph and b in graph:
+                graph.add_edge(a, b, weight=weight)
+    return graph
+
+
+def louvain(
+    adjacency: Adjacency, nodes: list[str], seed: int, resolution: float = 1.0
+) -> dict[str, str]:
+    """Louvain communities: atom -> community label ("c0", "c1", … by size, then name)."""
+    graph = graph_of(adjacency, nodes)
+    found = nx.community.louvain_communities(
+        graph, weight="weight", resolution=resolution, seed=seed
+    )
+    ordered = sorted((sorted(c) for c in found), key=lambda c: (-len(c), c[0]))
+    return {atom: f"c{i}" for i, members in enumerate(ordered) for atom in members}
+
+
+def modularity(adjacency: Adjacency, clusters: Mapping[str, str]) -> float:
+    """Newman's modularity of a clustering on the weighted adjacency (higher is better)."""
+    total = sum(w for a in adjacency for w in adjacency[a].values()) / 2
+    if total == 0:
+        return 0.0
+    inside: dict[str, float] = defaultdict(float)
+    degree: dict[str, float] = defaultdict(float)
+    for a, row in adjacency.items():
+        ca = clusters.get(a)
+        for b, weight in row.items():
+            degree[ca] += weight
+            if clusters.get(b) == ca:
+                inside[ca] += weight
+    return sum(inside[c] / (2 * total) - (degree[c] / (2 * total)) ** 2 for c in degree)
+
+
+def cluster_weights(
+    atom: str, adjacency: Adjacency, clusters: Mapping[str, str]
+) -> dict[str, float]:
+    found: dict[str, float] = defaultdict(float)
+    for other, weight in adjacency.get(atom, {}).items():
+        cluster = clusters.get(other)
+        if cluster is not None:
+            found[cluster] += weight
+    return found
+
+
+def fit_to_k(
+    clusters: Mapping[str, str], adjacency: Adjacency, k: int, seed: int
+) -> dict[str, str]:
+    """Merge or split clusters until there are `k` (or as close as the graph allows).
+
+    Merging: the smallest cluster joins the one it is most coupled to (the largest other
+    one when it is coupled to none). Splitting: the largest cluster is cut by Louvain on its
+    own edges, at rising resolution until it falls apart.
+    """
+    result = dict(clusters)
+    members: dict[str, set[str]] = defaultdict(set)
+    for atom, cluster in result.items():
+        members[cluster].add(atom)
+    while len(members) > k:
+        smallest = min(members, key=lambda c: (len(members[c]), c))
+        ties: dict[str, float] = defaultdict(float)
+        for atom in members[smallest]:
+            for cluster, weight in cluster_weights(atom, adjacency, result).items():
+                if cluster != smallest:
+                    ties[cluster] += weight
+        others = [c for c in members if c != smallest]
+        target = max(others, key=lambda c: (ties.get(c, 0.0), len(members[c]), c))
+        for atom in members.pop(smallest):
+            result[atom] = target
+            members[target].add(atom)
+    fresh = 0
+    while len(members) < k:
+        largest = max(members, key=lambda c: (len(members[c]), c))
+        parts = _split(sorted(members[largest]), adjacency, seed)
+        if parts is None:
+            break
+        for part in parts[1:]:
+            fresh += 1
+            label = f"{largest}.{fresh}"
+            for atom in part:
+                result[atom] = label
+                members[largest].discard(atom)
+                members[label].add(atom)
+    return result
+
+
+def _split(nodes: list[str], adjacency: Adjacency, seed: int) -> list[list[str]] | None:
+    """Two parts of a cluster, or None when it will not come apart."""
+    if len(nodes) < 2:
+        return None
+    inside = set(nodes)
+    sub = {a: {b: w for b, w in adjacency.get(a, {}).items() if b in inside} for a in nodes}
+    for resolution in (1.0, 2.0, 4.0, 8.0):
+        found = louvain(sub, nodes, seed, resolution)
+        if len(set(found.values())) > 1:
+            two = fit_to_k(found, sub, 2, seed)
+            parts: dict[str, list[str]] = defaultdict(list)
+            for atom in nodes:
+                parts[two[atom]].append(atom)
+            return sorted(parts.values(), key=lambda p: (-len(p), p[0]))
+    # no edges inside to cut along: split the sorted ids in half (same module, same half)
+    middle = len(nodes) // 2
+    return [nodes[:middle], nodes[middle:]]
+
+
+def refine(
+    clusters: Mapping[str, str],
+    adjacency: Adjacency,
+    *,
+    rounds: int = 3,
+    fixed: frozenset[str] = frozenset(),
+) -> dict[str, str]:
+    """Move each atom to the cluster it is most coupled to, when that beats its own (a few
+    rounds, atoms in sorted order, so the result is deterministic). Clusters never empty."""
+    result = dict(clusters)
+    sizes: dict[str, int] = defaultdict(int)
+    for cluster in result.values():
+        sizes[cluster] += 1
+    for _ in range(rounds):
+        moved = False
+        for atom in sorted(result):
+            if atom in fixed:
+                continue
+            own = result[atom]
+            ties = cluster_weights(atom, adjacency, result)
+            best = max(ties, key=lambda c: (ties[c], c == own, c), default=own)
+            if best != own and ties[best] > ties.get(own, 0.0) and sizes[own] > 1:
+                result[atom] = best
+                sizes[own] -= 1
+                sizes[best] += 1
+                moved = True
+        if not moved:
+            break
+    return result
+
+
+def choose_k(
+    cluster_with_k: Callable[[int], dict[str, str]], adjacency: Adjacency, atom_count: int
+) -> tuple[dict[str, str], str]:
+    """Try every K in the search range and keep the clustering of highest modularity."""
+    high = max(MIN_K, min(MAX_K, atom_count // MIN_ATOMS_PER_SERVICE))
+    best: tuple[float, int, dict[str, str]] | None = None
+    for k in range(MIN_K, high + 1):
+        clusters = cluster_with_k(k)
+        score = modularity(adjacency, clusters)
+        if best is None or score > best[0] + 1e-9:
+            best = (score, k, clusters)
+    assert best is not None
+    score, k, clusters = best
+    count = len(set(clusters.values()))
+    return clusters, (
+        f"chosen: {count} services, the highest modularity ({score:.3f}) of K = {MIN_K}..{high}"
+    )
+
+
+def attach_isolated(
+    clusters: dict[str, str], atoms: list[str], module_of: Callable[[str], str]
+) -> dict[str, str]:
+    """Atoms with no cluster (nothing joins them to anything) go where most atoms of their
+    module went: the package is a hint, used only when there is no other evidence."""
+    by_module: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for atom, cluster in clusters.items():
+        by_module[module_of(atom)][cluster] += 1
+    sizes = Counter(clusters.values())
+    largest = max(sizes, key=lambda c: (sizes[c], c), default="c0")
+    for atom in atoms:
+        if atom not in clusters:
+            votes = by_module.get(module_of(atom))
+            clusters[atom] = max(votes, key=lambda c: (votes[c], c)) if votes else largest
+    return clusters
