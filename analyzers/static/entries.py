@@ -44,9 +44,17 @@ _FRAMEWORK["starlette"] = "starlette"
 # still serves them (through the class itself).
 _GENERIC_VIEWS = _table(
     {
-        "TemplateView ListView DetailView ListAPIView RetrieveAPIView": "get",
-        "FormView CreateView UpdateView ListCreateAPIView LoginView": "get post",
-        "DeleteView": "get post delete",
+        "TemplateView ListView DetailView BaseListView BaseDetailView": "get",
+        "ArchiveIndexView YearArchiveView MonthArchiveView WeekArchiveView": "get",
+        "DayArchiveView TodayArchiveView DateDetailView": "get",
+        "PasswordResetDoneView PasswordResetCompleteView PasswordChangeDoneView": "get",
+        "ListAPIView RetrieveAPIView": "get",
+        "FormView CreateView UpdateView ProcessFormView BaseFormView BaseCreateView": "get post",
+        "BaseUpdateView LoginView PasswordChangeView PasswordResetView": "get post",
+        "PasswordResetConfirmView ListCreateAPIView": "get post",
+        "LogoutView": "post",
+        "DeleteView BaseDeleteView": "get post delete",
+        "RedirectView": "get post put patch delete head options",
         "CreateAPIView": "post",
         "UpdateAPIView": "put patch",
         "DestroyAPIView": "delete",
@@ -126,7 +134,14 @@ def _arg(args: list[Any], kwargs: dict[str, Any], index: int, name: str) -> Any:
 
 def _node(value: Value | None) -> str | None:
     """The id of the project function or class a handler resolves to."""
-    return value[1] if value is not None and value[0] in ("function", "class") else None
+    if value is not None and value[0] in ("function", "class", "callable"):
+        return value[1]
+    return None
+
+
+def _row_call(row: list[Any]) -> dict[str, Any]:
+    """A detailed call row as a call literal."""
+    return {"c": row[0], "a": row[2], "k": row[3]}
 
 
 def _decorators(record: list[Any]) -> list[tuple[str, list[Any], dict[str, Any], bool]]:
@@ -155,6 +170,8 @@ class _Entries:
                 kind = _OBJECTS.get(target.rpartition(".")[2]) if how == "instance" else None
                 if kind is not None:
                     self.objects[(scope, name)] = kind
+        self.module_of_file = {r.file_of[m]: m for m in r.modules}
+        self.declared: dict[str, tuple[Any, ...]] = {}  # http entry id -> its declaration
         self.methods: dict[str, list[str]] = {}  # class id -> its methods
         for def_id, record in r.defs.items():
             parent = r.defs.get(record[5])
@@ -243,15 +260,99 @@ class _Entries:
             return value[1].rpartition(".")[2]
         return None
 
-    def view(self, scope: str, literal: Any) -> View:
-        """What a view / handler argument resolves to (`X.as_view()`: the class X)."""
+    def view(self, scope: str, literal: Any, depth: int = 0) -> View:
+        """What a view / handler argument resolves to.
+
+        `X.as_view()`: the class X; `obj.as_view()` on an instance of a project class: the
+        closure its `as_view` returns (else the method); `X()`, or a name bound to an
+        instance: the instance's own `__call__`, else ("callable", its class); a name bound
+        to `X.as_view()`: as that call; `wrapper(view, ...)` of an outside function or of a
+        project decorator: the view it wraps; a project view factory: its closure.
+        """
         call = _call(literal)
-        written = _name(literal) or (call[0].removesuffix(".as_view") if call else None)
-        if written is not None and (call is None or call[0].endswith(".as_view")):
-            return self.r.resolve_expr(scope, written), written
         if isinstance(literal, str):  # old Django string views: "shop.views.home"
             return self.r.resolve_absolute(literal), literal
-        return None, f"{written}()" if call else "?"
+        if depth > 5:
+            return None, "?"
+        if call is None:
+            written = _name(literal)
+            if written is None:
+                return None, "?"
+            value = self.r.resolve_expr(scope, written)
+            where = self.origin(scope, written)
+            if (value is None or value[0] == "instance") and where in self.made:
+                # `serve = ServeView.as_view()`, in this module or another one
+                made = self.view(where[0], _row_call(self.made[where]), depth + 1)[0]
+                if made is not None:
+                    return made, written
+            return self.instance_view(value), written
+        function, args, kwargs = call
+        if function.endswith(".as_view"):
+            written = function.removesuffix(".as_view")
+            value = self.r.resolve_expr(scope, written)
+            if value is not None and value[0] == "instance":
+                method = self.r.member(value, "as_view")
+                if method is not None and method[0] == "function":
+                    return ("function", self.closure(method[1]) or method[1]), written
+                return None, written
+            return value, written
+        value = self.r.resolve_expr(scope, function)
+        if value is not None and value[0] == "class":  # views.ClassView(): an instance
+            return self.instance_view(("instance", value[1])), f"{function}()"
+        first = _arg(args, kwargs, 0, "view_func")
+        wraps = value is not None and value[0] == "external"
+        if value is not None and value[0] == "function":
+            closure = self.closure(value[1])
+            if closure is not None and not self.wraps(closure):
+                return ("function", closure), f"{function}()"  # a view factory
+            wraps = closure is not None
+        if wraps and first is not None:  # never_cache(view), login_required(X.as_view())
+            inner = self.view(scope, first, depth + 1)
+            if _node(inner[0]) is not None:
+                return inner
+        return None, f"{function}()"
+
+    def instance_view(self, value: Value | None) -> Value | None:
+        """An instance used as a view: its class's own `__call__`, else the class."""
+        if value is None or value[0] != "instance":
+            return value
+        own = self.own(value[1], "__call__")
+        return ("function", own) if own is not None else ("callable", value[1])
+
+    def own(self, cls: str, name: str) -> str | None:
+        """`cls.name` when the class itself (not a base) defines that method."""
+        record = self.r.defs.get(f"{cls}.{name}")
+        return record[0] if record is not None and record[1] == "function" else None
+
+    def handler(self, cls: str, name: str) -> str:
+        """What handles `name` of a view class: its own method, else the class itself (the
+        class is what a decomposition moves; an inherited method is its base's code)."""
+        return self.own(cls, name) or cls
+
+    def closure(self, function: str) -> str | None:
+        """The nested function a function returns: the one it defines and refers to by name
+        without calling it (`def view(...): ...; return view`); None when not exactly one."""
+        facts = self.r.modules.get(self.r.module_of(function) or "", {})
+        scope = facts.get("scopes", {}).get(function)
+        if scope is None:
+            return None
+        nested = {
+            n: t for n, how, t in scope["b"] if how == "def" and self.r.defs[t][1] != "class"
+        }
+        called = {
+            path.split(".", 1)[0]
+            for name, data in facts["scopes"].items()
+            if name == function or name.startswith(function + ".")
+            for path, _ in data["c"]
+        }
+        used = {path.split(".", 1)[0] for path, _ in scope["r"]} - called
+        found = {nested[n] for n in used if n in nested}
+        return found.pop() if len(found) == 1 else None
+
+    def wraps(self, function: str) -> bool:
+        """Whether a function is decorated with `functools.wraps(...)` (a decorator's wrapper)."""
+        record = self.r.defs[function]
+        return any(self.external(record[5], name, "functools.") == "wraps" for name in record[7])
 
     def external_bases(self, class_id: str) -> list[str]:
         """The outside classes a project class inherits from, through its project bases."""
@@ -284,11 +385,11 @@ class _Entries:
             bases = self.external_bases(cls)
             if any(b.startswith("rest_framework.") for b in bases):
                 framework = "drf"
-            own = {}  # methods the class or its project bases define
+            own = {}  # methods the class or its project bases define -> their handler
             for verb in _VERBS:
                 member = self.r.member(("class", cls), verb)
                 if member is not None and member[0] == "function":
-                    own[verb.upper()] = member[1]
+                    own[verb.upper()] = self.handler(cls, verb)
             if methods is None:  # Flask's `methods = [...]` class attribute
                 declared = (self.r.constants.get(f"{c}.methods") for c in self.r.mro(cls))
                 methods = next((_methods(d, []) for d in declared if _methods(d, [])), None)
@@ -300,8 +401,8 @@ class _Entries:
             handlers = handlers or {m: own.get(m, cls) for m in methods or ["ANY"]}
         else:
             target = _node(value)
-            if methods is None and target is not None:
-                methods, framework = self.function_methods(target, framework)
+            if methods is None and value is not None and value[0] == "function":
+                methods, framework = self.function_methods(value[1], framework)
             handlers = dict.fromkeys(methods or ["ANY"], target or written)
         self.emit(framework, handlers, path, route, site, name)
 
@@ -319,7 +420,24 @@ class _Entries:
             shared = sorted(m for m, h in handlers.items() if h == handler)
             attrs = {"kind": "http", "framework": framework, "methods": shared, "path": path}
             attrs |= {"route": route, "handler": handler, "name": _text(name)}
-            self.add(f"entry:http:{method} {path}", attrs, handler, site)
+            self.add(
+                self.http_id(f"entry:http:{method} {path}", site, route, handler),
+                attrs,
+                handler,
+                site,
+            )
+
+    def http_id(self, node_id: str, site: Site, route: str, handler: str) -> str:
+        """The id of a route's entry: `entry:http:<METHOD> <path>` for the first declaration
+        found (the same declaration reached again is the same node); another declaration of
+        the same method and path (a second root urlconf, a second app) gets its urls module
+        after it, `entry:http:GET / (shop.urls_dev)`, and `:line` if that is taken too."""
+        declaration = (site.file, site.line, route, handler)
+        module = self.module_of_file.get(site.file, site.file)
+        for candidate in (node_id, f"{node_id} ({module})"):
+            if self.declared.setdefault(candidate, declaration) == declaration:
+                return candidate
+        return f"{node_id} ({module}:{site.line})"
 
     def function_methods(self, function: str, framework: str) -> tuple[list[str] | None, str]:
         """A Django function view's methods, from @require_POST, @api_view([...]) and kin."""
@@ -433,8 +551,10 @@ class _Entries:
         self.drf_included = included
         roots = {m for m in self.patterns if m not in included}
         settings = self.r.constants.items()
-        roots |= {v for k, v in settings if k.endswith(".ROOT_URLCONF") and isinstance(v, str)}
-        for module in sorted(roots & self.patterns.keys()):
+        served = {v for k, v in settings if k.endswith(".ROOT_URLCONF") and isinstance(v, str)}
+        roots |= served
+        # ROOT_URLCONF first: its routes keep the plain ids (see `http_id`)
+        for module in sorted(roots & self.patterns.keys(), key=lambda m: (m not in served, m)):
             self.urls(module, "", [module])
 
     def urls(self, module: str, prefix: str, chain: list[str]) -> None:
@@ -444,12 +564,23 @@ class _Entries:
         for call, line in self.patterns.get(module, []):
             self.pattern(module, call, prefix, line, chain)
 
+    def route(self, scope: str, literal: Any) -> str | None:
+        """A route's text: a string, a translated string (`_("^account/$")`), or a constant."""
+        call = _call(literal)
+        if call is not None and self.external(scope, call[0], "django.utils.translation."):
+            literal = _arg(call[1], call[2], 0, "message")
+        elif (constant := _name(literal)) is not None:
+            value = self.r.resolve_expr(scope, constant)
+            if value is not None and value[0] == "const":
+                literal = self.r.constants.get(value[1])
+        return _text(literal)
+
     def pattern(self, module: str, literal: Any, prefix: str, line: int, chain: list[str]) -> None:
         call = _call(literal)
         if call is None or not self.is_url(module, call[0]):
             return
         function, args, kwargs = call
-        route = _text(_arg(args, kwargs, 0, "route"))
+        route = self.route(module, _arg(args, kwargs, 0, "route"))
         if route is None:
             return
         text = route  # re_path / url: a regex, whose anchors are not part of the path
@@ -494,7 +625,7 @@ class _Entries:
             for action in _ACTIONS:
                 member = self.r.member(("class", cls), action)
                 if member is not None and member[0] == "function":
-                    actions[action] = member[1]
+                    actions[action] = self.handler(cls, action)
             for kind in ("list", "detail"):
                 handlers = {
                     _ACTIONS[a]: h
@@ -513,7 +644,10 @@ class _Entries:
                         name = f"{basename}-{url_name}" if basename else None
                         owner = detail if options.get("detail") else prefix
                         path = _join(base, owner, url_path + slash)
-                        handlers = dict.fromkeys(_methods(options.get("methods"), ["GET"]), method)
+                        handler = self.handler(cls, method.rpartition(".")[2])
+                        handlers = dict.fromkeys(
+                            _methods(options.get("methods"), ["GET"]), handler
+                        )
                         self.emit("drf", handlers, path, prefix, site, name)
 
     # -- decorators and calls ---------------------------------------------------------------
@@ -673,8 +807,7 @@ class _Entries:
             command = f"{module}.Command"
             if match is None or command not in r.defs:
                 continue
-            handle = r.member(("class", command), "handle")
-            handler = handle[1] if handle is not None and handle[0] == "function" else command
+            handler = self.handler(command, "handle")
             attrs = {"kind": "cli", "framework": "django", "handler": handler}
             self.add(
                 f"entry:cli:{match.group(1)}",

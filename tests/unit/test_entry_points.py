@@ -330,8 +330,9 @@ DJANGO = {
 def test_django_include_chain_prefixes_regex_views_and_methods(graph_of) -> None:
     routes = http(graph_of(DJANGO))
     for prefix in ("/shop/", "/again/"):  # included twice: by dotted name and by module
-        # class-based: one entry per method the class or its project bases define
-        assert routes[f"entry:http:GET {prefix}orders/<int:pk>/"] == {"shop.views.Base.get"}
+        # class-based: one entry per method the class or its project bases define, handled
+        # by the class's own method, else (inherited from Base) by the class itself
+        assert routes[f"entry:http:GET {prefix}orders/<int:pk>/"] == {"shop.views.OrderView"}
         assert routes[f"entry:http:POST {prefix}orders/<int:pk>/"] == {"shop.views.OrderView.post"}
         # a generic view's methods, served by the class itself
         assert routes[f"entry:http:GET {prefix}list/"] == {"shop.views.OrderList"}
@@ -362,6 +363,208 @@ def test_django_entry_attrs(graph_of) -> None:
     }
 
 
+def test_django_views_given_as_instances_registries_and_wrappers(graph_of) -> None:
+    graph = graph_of(
+        {
+            "app/__init__.py": "",
+            "app/views.py": """\
+                import functools
+
+                from django.views import View
+                from django.views.decorators.cache import never_cache
+                from django.views.generic.list import BaseListView
+
+
+                class Callable:
+                    def __call__(self, request): ...
+
+
+                class Inherits(Callable):
+                    pass
+
+
+                class ServeView(View):
+                    def get(self, request): ...
+
+
+                serve = ServeView.as_view()
+                inherits = Inherits()
+
+
+                class Registry:
+                    def as_view(self, name):
+                        def find(kwargs): ...
+
+                        def router(request, **kwargs):
+                            return find(kwargs)(request)
+
+                        return router
+
+                    def plain(self): ...
+
+
+                class PlainRegistry:
+                    def as_view(self, name):
+                        return self.plain
+
+
+                registry = Registry()
+                plain_registry = PlainRegistry()
+
+
+                def home(request): ...
+
+
+                def checked(view_func):
+                    @functools.wraps(view_func)
+                    def wrapper(request):
+                        return view_func(request)
+
+                    return wrapper
+
+
+                def make_view(template):
+                    def view(request): ...
+
+                    return view
+
+
+                class Listing(BaseListView):
+                    pass
+                """,
+            "app/urls.py": """\
+                from django.contrib.auth.decorators import login_required
+                from django.urls import path
+                from django.views.decorators.cache import never_cache
+
+                from app import views
+                from app.views import plain_registry, registry, serve
+
+                urlpatterns = [
+                    path("call/", views.Callable()),
+                    path("inherits/", views.inherits),
+                    path("serve/", serve),
+                    path("pages/", registry.as_view("index")),
+                    path("plain/", plain_registry.as_view("index")),
+                    path("cached/", never_cache(views.home)),
+                    path("login/", login_required(views.ServeView.as_view())),
+                    path("checked/", views.checked(views.home)),
+                    path("made/", views.make_view("x.html")),
+                    path("listing/", views.Listing.as_view()),
+                ]
+                """,
+        }
+    )
+    assert http(graph) == {
+        # a callable instance: its class's own __call__, else the class
+        "entry:http:ANY /call/": {"app.views.Callable.__call__"},
+        "entry:http:ANY /inherits/": {"app.views.Inherits"},
+        # a name bound to `X.as_view()`, here or in another module
+        "entry:http:GET /serve/": {"app.views.ServeView.get"},
+        # `as_view` of a project object: the closure it returns, else the method
+        "entry:http:ANY /pages/": {"app.views.Registry.as_view.router"},
+        "entry:http:ANY /plain/": {"app.views.PlainRegistry.as_view"},
+        # decorators applied in the urls module: the view they wrap
+        "entry:http:ANY /cached/": {"app.views.home"},
+        "entry:http:GET /login/": {"app.views.ServeView.get"},
+        "entry:http:ANY /checked/": {"app.views.home"},  # a project decorator (functools.wraps)
+        "entry:http:ANY /made/": {"app.views.make_view.view"},  # a view factory: its closure
+        "entry:http:GET /listing/": {"app.views.Listing"},  # Django's BaseListView serves GET
+    }
+
+
+def test_django_route_text_translated_or_a_constant(graph_of) -> None:
+    graph = graph_of(
+        {
+            "urls.py": """\
+                from django.urls import re_path
+                from django.utils.translation import gettext_lazy as _
+
+                from views import home
+
+                PATTERN = r"^pages/(?P<slug>[-\\w]+)/$"
+
+                urlpatterns = [
+                    re_path(_(r"^account/$"), home),
+                    re_path(PATTERN, home),
+                ]
+                """,
+            "views.py": "def home(request): ...\n",
+        }
+    )
+    assert http(graph) == {
+        "entry:http:ANY /account/": {"views.home"},
+        "entry:http:ANY /pages/(?P<slug>[-\\w]+)/": {"views.home"},
+    }
+    assert graph.node("entry:http:ANY /account/").attrs["route"] == "^account/$"
+
+
+def test_django_same_path_in_several_root_urlconfs(graph_of) -> None:
+    graph = graph_of(
+        {
+            "site/__init__.py": "",
+            "site/settings.py": 'ROOT_URLCONF = "site.urls"\n',
+            "site/urls.py": """\
+                from django.conf.urls.i18n import i18n_patterns
+                from django.urls import include, re_path
+
+                from site import views
+
+                urlpatterns = [re_path(r"^$", views.home)]
+                urlpatterns += i18n_patterns(
+                    re_path(r"^example/$", views.example),
+                    re_path(r"^", include("site.common_urls")),
+                )
+                """,
+            "site/urls_dev.py": """\
+                from django.urls import include, path
+
+                from site import views
+
+                urlpatterns = [
+                    path("", views.other),
+                    path("example/", views.example),
+                    path("", include("site.common_urls")),
+                ]
+                """,
+            "site/app_urls.py": """\
+                from django.urls import path
+
+                from site import views
+
+                urlpatterns = [path("", views.app_home)]
+                """,
+            "site/common_urls.py": """\
+                from django.urls import path
+
+                from site import views
+
+                urlpatterns = [path("common/", views.common)]
+                """,
+            "site/views.py": """\
+                def home(request): ...
+                def other(request): ...
+                def example(request): ...
+                def app_home(request): ...
+                def common(request): ...
+                """,
+        }
+    )
+    assert http(graph) == {
+        # ROOT_URLCONF's routes keep the plain ids (i18n_patterns: without the language)
+        "entry:http:ANY /": {"site.views.home"},
+        "entry:http:ANY /example/": {"site.views.example"},
+        # the other urls modules nobody includes declare the same paths: one node each
+        "entry:http:ANY / (site.app_urls)": {"site.views.app_home"},
+        "entry:http:ANY / (site.urls_dev)": {"site.views.other"},
+        "entry:http:ANY /example/ (site.urls_dev)": {"site.views.example"},
+        # one declaration reached from two roots under the same path: one node
+        "entry:http:ANY /common/": {"site.views.common"},
+    }
+    node = graph.node("entry:http:ANY / (site.app_urls)")
+    assert (node.file, node.attrs["path"], node.attrs["route"]) == ("site/app_urls.py", "/", "")
+
+
 def test_drf_api_view_methods(graph_of) -> None:
     files = dict(DJANGO)
     files["api_urls.py"] = """\
@@ -389,6 +592,7 @@ def test_drf_router_viewsets_and_actions(graph_of) -> None:
                 router = routers.DefaultRouter()
                 router.register(r"orders", api.OrderViewSet, basename="order")
                 router.register(r"notes", api.NoteViewSet)
+                router.register(r"old-notes", api.OldNoteViewSet)
 
                 urlpatterns = [path("api/", include(router.urls))]
                 """,
@@ -413,6 +617,13 @@ def test_drf_router_viewsets_and_actions(graph_of) -> None:
                     def list(self, request): ...
 
                     def destroy(self, request, pk=None): ...
+
+                    @action(detail=False)
+                    def count(self, request): ...
+
+
+                class OldNoteViewSet(NoteViewSet):
+                    def list(self, request): ...
                 """,
         }
     )
@@ -430,6 +641,11 @@ def test_drf_router_viewsets_and_actions(graph_of) -> None:
         # a GenericViewSet serves only the actions it defines
         "entry:http:GET /api/notes/": {"shop.api.NoteViewSet.list"},
         "entry:http:DELETE /api/notes/<pk>/": {"shop.api.NoteViewSet.destroy"},
+        "entry:http:GET /api/notes/count/": {"shop.api.NoteViewSet.count"},
+        # a subclass: its own `list`; what it inherits is served through the class itself
+        "entry:http:GET /api/old-notes/": {"shop.api.OldNoteViewSet.list"},
+        "entry:http:DELETE /api/old-notes/<pk>/": {"shop.api.OldNoteViewSet"},
+        "entry:http:GET /api/old-notes/count/": {"shop.api.OldNoteViewSet"},
     }
     attrs = graph.node("entry:http:GET /api/orders/<number>/").attrs
     assert (attrs["framework"], attrs["route"], attrs["name"]) == ("drf", "orders", "order-detail")
@@ -554,7 +770,11 @@ def test_django_management_commands(graph_of) -> None:
         }
     )
     handle = "shop.management.commands.close_orders.Command.handle"
-    assert entries(graph) == {"entry:cli:close_orders": {handle}, "entry:cli:inherited": {handle}}
+    inherited = "shop.management.commands.inherited.Command"  # its handle is its base's code
+    assert entries(graph) == {
+        "entry:cli:close_orders": {handle},
+        "entry:cli:inherited": {inherited},
+    }
     assert graph.node("entry:cli:close_orders").attrs["framework"] == "django"
 
 
