@@ -1,0 +1,395 @@
+"""DDD subdomains: cluster the domain entities (tables and their model classes) into bounded
+contexts, then give every code atom to the context whose entities it writes, then reads,
+then uses; code with no data of its own follows its call neighbours (docs/strategy-ddd_subdomain.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from decomposer.errors import ConfigError
+from decomposer.model.atoms import AtomGraph
+from decomposer.model.graph import DependencyGraph, EdgeKind, NodeKind
+from decomposer.model.proposal import Reason
+from decomposer.plugins import StrategyInput, StrategyResult
+from decomposer.terms import business_terms
+from strategies._ddd_subdomain_placement import DataUse, data_of, reaches_data, settle
+from strategies.common import attach_isolated, coupling, fit_to_k, louvain, modularity
+
+#: Options (`[tool.decomposer.strategies.ddd_subdomain]`) and their defaults.
+DEFAULTS: dict[str, float] = {
+    # entity graph: how strongly each relation ties two tables
+    "foreign_key": 0.5,
+    "transaction": 0.25,
+    "co_use": 1.0,
+    "call_co_use": 0.25,
+    "module_co_use": 1.0,
+    "terms": 1.0,
+    # placement: how much each kind of access pulls an atom to a context
+    "writes": 4.0,
+    "reads": 2.0,
+    "uses": 1.0,
+    "model": 10.0,
+    "weak": 2.0,
+    "resolution": 1.0,
+}
+
+
+class DddSubdomainStrategy:
+    name: ClassVar[str] = "ddd_subdomain"
+    summary: ClassVar[str] = (
+        "bounded contexts of the entities (foreign keys, transactions, co-use); code follows "
+        "the entities it writes, reads, then calls"
+    )
+
+    def decompose(self, request: StrategyInput) -> StrategyResult:
+        atoms, graph = request.atoms, request.graph
+        options = _options(request.options)
+        data = data_of(atoms, graph)
+        tables = sorted({t for use in data.values() for t in use.tables()} | set(atoms.tables))
+        if not tables:
+            return _without_data(request)
+        relations = entity_relations(atoms, graph, data, options)
+        contexts, k_choice = _contexts(relations, tables, request, options)
+        language = context_language(graph, contexts)
+        fixed: dict[str, str] = {}
+        prior: dict[str, dict[str, float]] = {}
+        reasons: dict[str, list[Reason]] = {}
+        for atom, use in sorted(data.items()):
+            placed = place(atom, use, contexts, language, options)
+            if placed is None:
+                continue
+            best, scores, why = placed
+            reasons[atom] = why
+            total = sum(scores.values())
+            if use.model or use.writes or scores[best] >= 0.5 * total:
+                fixed[atom] = best
+            else:  # reads spread over several contexts (a report): weak evidence
+                prior[atom] = {c: options["weak"] * s / total for c, s in scores.items()}
+        reach = reaches_data(atoms, data)
+        for atom in atoms.atoms:
+            if atom not in reach and atom not in fixed:
+                found = speaks(atom, language)
+                if found is not None:
+                    fixed[atom], reasons[atom] = found
+        settled = settle(atoms, graph, fixed, prior, reach)
+        for atom, why in settled.reasons.items():
+            reasons[atom] = [*reasons.get(atom, []), *why]
+        used = set(settled.clusters.values())
+        return StrategyResult(
+            clusters=settled.clusters,
+            k_choice=k_choice,
+            reasons=reasons,
+            names={c: c for c in set(contexts.values()) if c in used},
+        )
+
+
+def _options(given: Mapping[str, Any]) -> dict[str, float]:
+    options = dict(DEFAULTS)
+    for key, value in given.items():
+        if key not in DEFAULTS:
+            raise ConfigError(
+                f"unknown option '{key}' in [tool.decomposer.strategies.ddd_subdomain]",
+                hint=f"known options: {', '.join(sorted(DEFAULTS))}",
+            )
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(
+                f"option '{key}' of ddd_subdomain should be a number >= 0, got {value!r}",
+                hint="see docs/strategy-ddd_subdomain.md",
+            )
+        options[key] = float(value)
+    return options
+
+
+# -- entities and their relations -----------------------------------------------------------
+
+
+def entity_relations(
+    atoms: AtomGraph,
+    graph: DependencyGraph,
+    data: Mapping[str, DataUse],
+    options: Mapping[str, float],
+) -> dict[str, dict[str, float]]:
+    """The weighted entity graph: table -> table -> how strongly they belong together."""
+    relations: dict[str, dict[str, float]] = defaultdict(dict)
+    for source, target in atoms.foreign_keys:
+        _link(relations, source, target, options["foreign_key"])
+    for transaction in atoms.transactions:
+        _pairs(relations, {t: 1.0 for t in transaction.tables}, options["transaction"])
+    profiles = {atom: _profile(use) for atom, use in data.items()}
+    for profile in profiles.values():
+        _pairs(relations, profile, options["co_use"])
+    # co-use one call apart: a function and the helper it calls work on the same aggregate
+    weight = options["call_co_use"]
+    if weight:
+        for edge in atoms.edges:
+            if edge.kind in (EdgeKind.CALLS, EdgeKind.INSTANTIATES):
+                a, b = profiles.get(edge.source), profiles.get(edge.target)
+                if a and b:
+                    for x, px in a.items():
+                        for y, py in b.items():
+                            if x != y:
+                                _link(relations, x, y, weight * px * py)
+    if options["module_co_use"]:
+        by_module: dict[str, Counter[str]] = defaultdict(Counter)
+        for atom, use in data.items():
+            by_module[atoms.module_of(atom)].update(use.writes)
+        for _, writes in sorted(by_module.items()):
+            _pairs(relations, {t: 1.0 for t in writes}, options["module_co_use"])
+    if options["terms"]:
+        _language_links(relations, graph, options["terms"])
+    return relations
+
+
+def _profile(use: DataUse) -> dict[str, float]:
+    """An atom's tables, weighted (writes count twice), summing to 1."""
+    found: Counter[str] = Counter()
+    for table in use.writes:
+        found[table] += 2.0
+    for table in set(use.reads) | set(use.uses):
+        found[table] += 1.0
+    total = sum(found.values())
+    return {t: w / total for t, w in found.items()} if total else {}
+
+
+def _pairs(relations: dict[str, dict[str, float]], weights: Mapping[str, float], scale: float):
+    """Tie every pair of the tables, so that one wide statement or transaction adds about as
+    much in total as a narrow one (the weights are spread over the pairs)."""
+    tables = sorted(weights)
+    if len(tables) < 2 or not scale:
+        return
+    total = sum(weights.values())
+    for i, a in enumerate(tables):
+        for b in tables[i + 1 :]:
+            _link(relations, a, b, scale * weights[a] * weights[b] / total**2 * 2)
+
+
+def _link(relations: dict[str, dict[str, float]], a: str, b: str, weight: float) -> None:
+    if a != b and weight > 0:
+        relations[a][b] = relations[a].get(b, 0.0) + weight
+        relations[b][a] = relations[b].get(a, 0.0) + weight
+
+
+def entity_terms(graph: DependencyGraph, *, qualifiers: bool = False) -> dict[str, set[str]]:
+    """table -> the business terms of its name and its model classes' names; with
+    `qualifiers` only the first term of each name, the one that says whose part it is
+    (order in order_lines, seat in seat_holds), not the generic head (line, hold)."""
+    found: dict[str, set[str]] = {}
+    for node in graph.nodes(NodeKind.TABLE):
+        table = node.id.removeprefix("table:")
+        names = [table, *(m.rpartition(".")[2] for m in node.attrs.get("models", ()))]
+        terms: set[str] = set()
+        for name in names:
+            words = business_terms(name)
+            terms.update(words[:1] if qualifiers else words)
+        found[table] = terms
+    return found
+
+
+def _language_links(relations: dict[str, dict[str, float]], graph: DependencyGraph, scale: float):
+    """Tables whose names have the same rare qualifier (stock_items, stock_movements; orders,
+    order_lines) are related."""
+    terms = entity_terms(graph, qualifiers=True)
+    frequency = Counter(t for found in terms.values() for t in found)
+    having: dict[str, list[str]] = defaultdict(list)
+    for table, found in sorted(terms.items()):
+        for term in found:
+            having[term].append(table)
+    for term, tables in sorted(having.items()):
+        # a term most tables share (an app prefix) says nothing
+        if len(tables) < 2 or len(tables) > max(2, len(terms) // 4):
+            continue
+        idf = math.log(len(terms) / frequency[term])
+        for i, a in enumerate(tables):
+            for b in tables[i + 1 :]:
+                _link(relations, a, b, scale * idf / (len(tables) - 1))
+
+
+def _contexts(
+    relations: Mapping[str, Mapping[str, float]],
+    tables: list[str],
+    request: StrategyInput,
+    options: Mapping[str, float],
+) -> tuple[dict[str, str], str]:
+    """table -> bounded context: Louvain on the normalised entity graph; with a target K, at
+    rising resolution until it finds K contexts or more, then the pair of contexts whose
+    merge gains the most modularity is merged until K remain."""
+    normal = normalised(relations)
+    if request.k is None:
+        found = louvain(normal, tables, request.seed, options["resolution"])
+        count = len(set(found.values()))
+        k_choice = (
+            f"chosen: {count} bounded contexts, the Louvain communities of the entity graph "
+            f"(modularity {modularity(normal, found):.3f}, resolution {options['resolution']})"
+        )
+        return _named(found, normal), k_choice
+    resolution = options["resolution"]
+    found = louvain(normal, tables, request.seed, resolution)
+    while len(set(found.values())) < request.k and resolution < 64:
+        resolution *= 1.5
+        found = louvain(normal, tables, request.seed, resolution)
+    if len(set(found.values())) > request.k:
+        found = merge_to_k(found, normal, request.k)
+    else:  # fewer entities (or groups of them) than services: split what will split
+        found = fit_to_k(found, normal, request.k, request.seed)
+    return _named(found, normal), f"given: {request.k} services"
+
+
+def normalised(relations: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
+    """w(a, b) / sqrt(strength(a) x strength(b)): a hub entity every other one points to
+    (customers, patients) stops pulling the whole model into its context."""
+    strength = {a: sum(row.values()) for a, row in relations.items()}
+    return {
+        a: {b: w / math.sqrt(strength[a] * strength[b]) for b, w in row.items() if w > 0}
+        for a, row in relations.items()
+    }
+
+
+def merge_to_k(
+    clusters: Mapping[str, str], adjacency: Mapping[str, Mapping[str, float]], k: int
+) -> dict[str, str]:
+    """Greedy modularity merging (Clauset, Newman, Moore) of the given clusters down to k:
+    each step merges the two joined clusters whose union raises modularity most (or lowers
+    it least); clusters joined to nothing go last, the smallest into the smallest."""
+    result = dict(clusters)
+    members: dict[str, set[str]] = defaultdict(set)
+    for node, cluster in result.items():
+        members[cluster].add(node)
+    between: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    volume: dict[str, float] = defaultdict(float)
+    total = 0.0
+    for a, row in adjacency.items():
+        for b, weight in row.items():
+            ca, cb = result.get(a), result.get(b)
+            if ca is None or cb is None:
+                continue
+            volume[ca] += weight
+            total += weight
+            if ca != cb:
+                between[ca][cb] += weight
+    while len(members) > k:
+        pairs = [(a, b) for a in sorted(between) for b in sorted(between[a]) if a < b]
+        if pairs and total:
+
+            def gain(pair: tuple[str, str]) -> float:
+                a, b = pair
+                return between[a][b] / total - volume[a] * volume[b] / total**2
+
+            keep, gone = max(pairs, key=lambda p: (gain(p), p))
+        else:
+            gone, keep = sorted(members, key=lambda c: (len(members[c]), c))[:2]
+        for node in members.pop(gone):
+            result[node] = keep
+            members[keep].add(node)
+        volume[keep] += volume.pop(gone, 0.0)
+        for other, weight in between.pop(gone, {}).items():
+            between[other].pop(gone, None)
+            if other != keep:
+                between[keep][other] += weight
+                between[other][keep] += weight
+        between[keep].pop(keep, None)
+    return result
+
+
+def _named(contexts: Mapping[str, str], relations: Mapping[str, Mapping[str, float]]):
+    """Each context labelled by its aggregate root: the table most tied to the others in it
+    (orders rather than order_lines)."""
+    members: dict[str, list[str]] = defaultdict(list)
+    for table, context in contexts.items():
+        members[context].append(table)
+    labels: dict[str, str] = {}
+    for context, tables in members.items():
+        inside = set(tables)
+
+        def strength(t: str, inside: set[str] = inside) -> float:
+            return sum(w for o, w in relations.get(t, {}).items() if o in inside)
+
+        root = max(sorted(tables), key=lambda t: (strength(t), -len(t)))
+        labels[context] = root
+    return {table: labels[context] for table, context in contexts.items()}
+
+
+def context_language(graph: DependencyGraph, contexts: Mapping[str, str]) -> dict[str, set[str]]:
+    """context -> the ubiquitous language: terms of its tables and model classes."""
+    language: dict[str, set[str]] = defaultdict(set)
+    for table, terms in entity_terms(graph).items():
+        if table in contexts:
+            language[contexts[table]].update(terms)
+    return dict(language)
+
+
+# -- placing code ---------------------------------------------------------------------------
+
+
+def place(
+    atom: str,
+    use: DataUse,
+    contexts: Mapping[str, str],
+    language: Mapping[str, set[str]],
+    options: Mapping[str, float],
+) -> tuple[str, dict[str, float], list[Reason]] | None:
+    """The context an atom's own data use points to, every context's score, and why; None
+    when it uses no entity."""
+    score: dict[str, float] = defaultdict(float)
+    why: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    kinds = (("writes", use.writes), ("reads", use.reads), ("uses", use.uses))
+    for kind, counts in kinds:
+        for table, count in counts.items():
+            context = contexts.get(table)
+            if context is not None:
+                score[context] += options[kind] * math.log1p(count) / math.log(2)
+                why[context][kind].append(table)
+    if use.model and use.model in contexts:
+        score[contexts[use.model]] += options["model"]
+        why[contexts[use.model]]["maps"].append(use.model)
+    if not score:
+        return None
+    terms = set(business_terms(atom.rpartition(".")[2]))
+    for context in score:
+        # the ubiquitous language breaks ties: less than one read can outweigh
+        score[context] += 0.1 * len(terms & language.get(context, set()))
+    best = max(score, key=lambda c: (score[c], c))
+    total = sum(score.values())
+    reasons = []
+    for kind in ("maps", "writes", "reads", "uses"):
+        tables = sorted(set(why[best].get(kind, ())))
+        if tables:
+            verb = {"maps": "is the model of", "uses": "uses the model of"}.get(kind, kind)
+            text = f"{verb} {', '.join(tables[:4])}" + (
+                f" and {len(tables) - 4} more" if len(tables) > 4 else ""
+            )
+            text += f", entities of context {best}"
+            reasons.append(Reason(f"ddd-{kind}", text, score[best] / total, tuple(tables)))
+    return best, dict(score), reasons
+
+
+def speaks(atom: str, language: Mapping[str, set[str]]) -> tuple[str, list[Reason]] | None:
+    """The one context whose ubiquitous language an atom's name speaks (`PatientError`,
+    `invoice_to_dict`), for code that touches no entity; None when it speaks none or several."""
+    terms = set(business_terms(atom.rpartition(".")[2]))
+    matches = {c: terms & words for c, words in language.items() if terms & words}
+    if len(matches) != 1:
+        return None
+    ((context, words),) = matches.items()
+    text = f"touches no entity, but its name speaks the language of context {context}"
+    return context, [
+        Reason("ddd-terms", text + f" ({', '.join(sorted(words))})", 0.5, tuple(sorted(words)))
+    ]
+
+
+def _without_data(request: StrategyInput) -> StrategyResult:
+    """No tables at all: no entities to build contexts from, so communities of the code."""
+    atoms = request.atoms
+    adjacency = coupling(atoms)
+    connected = sorted(n for n, row in adjacency.items() if row)
+    found = louvain(adjacency, connected, request.seed) if connected else {}
+    base = attach_isolated(dict(found), list(atoms.atoms), atoms.module_of)
+    k = request.k or max(1, len(set(base.values())))
+    clusters = fit_to_k(base, adjacency, k, request.seed)
+    return StrategyResult(
+        clusters={a: clusters[a] for a in atoms.atoms},
+        k_choice=f"no tables in the graph: {k} communities of the code instead of contexts",
+    )
