@@ -29,6 +29,12 @@ class Format(StrEnum):
     json = "json"
 
 
+class Level(StrEnum):
+    module = "module"
+    class_ = "class"
+    function = "function"
+
+
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
 FormatOption = Annotated[Format, typer.Option("--format", help="text for people, json for tools.")]
 
@@ -74,6 +80,132 @@ def analyze(
             return pipeline.analyze(request, registry=default_registry(), progress=progress)
 
     _run(action, console.render_analyze_summary, output_format, debug)
+
+
+ServicesOption = Annotated[
+    int | None,
+    typer.Option("--services", "-k", min=1, help="How many services (default: chosen)."),
+]
+LevelOption = Annotated[Level, typer.Option("--level", help="The unit assigned to services.")]
+SeedOption = Annotated[int, typer.Option("--seed", help="Seed of every random choice.")]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="pyproject.toml with [tool.decomposer.strategies.*] and constraints "
+        "(default: ./pyproject.toml when there is one).",
+    ),
+]
+ConstraintsOption = Annotated[
+    Path | None,
+    typer.Option("--constraints", help="A proposal.json whose constraints to honour."),
+]
+
+
+def _base_request(
+    graph: Path,
+    strategy: str,
+    services: int | None,
+    level: Level,
+    seed: int,
+    out: Path,
+    config: Path | None,
+    constraints: Path | None,
+) -> pipeline.DecomposeRequest:
+    if config is None and Path("pyproject.toml").is_file():
+        config = Path("pyproject.toml")
+    return pipeline.DecomposeRequest(
+        graph, strategy, services, level.value, seed, out, config, constraints
+    )
+
+
+@app.command()
+def decompose(
+    graph: Annotated[Path, typer.Argument(help="graph.json written by decomposer analyze.")],
+    strategy: Annotated[
+        str, typer.Option("--strategy", "-s", help="See `decomposer strategies`.")
+    ] = pipeline.DEFAULT_STRATEGY,
+    services: ServicesOption = None,
+    level: LevelOption = Level.class_,
+    seed: SeedOption = 0,
+    out: Annotated[
+        Path, typer.Option("-o", "--out", help="Where to write the proposal.")
+    ] = pipeline.PROPOSAL_PATH,
+    config: ConfigOption = None,
+    constraints: ConstraintsOption = None,
+    output_format: FormatOption = Format.text,
+    debug: DebugOption = False,
+) -> None:
+    """Propose services with one strategy and write proposal.json."""
+    request = _base_request(graph, strategy, services, level, seed, out, config, constraints)
+    _run(
+        lambda: pipeline.decompose(request, registry=default_registry()),
+        console.render_proposal_summary,
+        output_format,
+        debug,
+    )
+
+
+@app.command()
+def compare(
+    graph: Annotated[Path, typer.Argument(help="graph.json written by decomposer analyze.")],
+    strategies: Annotated[
+        str | None,
+        typer.Option("--strategies", help="Comma-separated names (default: all installed)."),
+    ] = None,
+    truth: Annotated[
+        Path | None,
+        typer.Option("--truth", help="A known decomposition to measure agreement with."),
+    ] = None,
+    services: ServicesOption = None,
+    level: LevelOption = Level.class_,
+    seed: SeedOption = 0,
+    out_dir: Annotated[
+        Path | None, typer.Option("-o", "--out-dir", help="Write each proposal here.")
+    ] = None,
+    config: ConfigOption = None,
+    constraints: ConstraintsOption = None,
+    output_format: FormatOption = Format.text,
+    debug: DebugOption = False,
+) -> None:
+    """Run every strategy on the same graph and compare their metrics side by side."""
+    base = _base_request(
+        graph, "", services, level, seed, pipeline.PROPOSAL_PATH, config, constraints
+    )
+    names = tuple(n.strip() for n in (strategies or "").split(",") if n.strip())
+    request = pipeline.CompareRequest(base, names, truth, out_dir)
+    _run(
+        lambda: pipeline.compare(request, registry=default_registry()),
+        console.render_comparison,
+        output_format,
+        debug,
+    )
+
+
+@app.command()
+def evaluate(
+    graph: Annotated[Path, typer.Argument(help="graph.json written by decomposer analyze.")],
+    proposal: Annotated[Path, typer.Argument(help="A proposal.json, edited or not.")],
+    out: Annotated[
+        Path | None, typer.Option("-o", "--out", help="Write the re-scored proposal here.")
+    ] = None,
+    output_format: FormatOption = Format.text,
+    debug: DebugOption = False,
+) -> None:
+    """Re-score a proposal (after editing it by hand): metrics, tables, API, explanations."""
+    request = pipeline.EvaluateRequest(graph, proposal, out)
+    _run(lambda: pipeline.evaluate(request), console.render_proposal_summary, output_format, debug)
+
+
+@app.command("strategies")
+def list_strategies(output_format: FormatOption = Format.text, debug: DebugOption = False) -> None:
+    """List the installed strategies."""
+    _run(
+        lambda: pipeline.list_strategies(default_registry()),
+        console.render_strategies,
+        output_format,
+        debug,
+    )
 
 
 def _run(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from decomposer.errors import ConfigError
+from decomposer.model.proposal import Constraints, parse_constraints
 
 TABLE = "tool.decomposer"
 
@@ -45,6 +46,30 @@ def load_settings(root: Path) -> AnalyzeSettings:
     path = root / "pyproject.toml"
     if not path.is_file():
         return AnalyzeSettings()
+    return parse_settings(_table(path), where=f"[{TABLE}] in {path}")
+
+
+def load_decompose_config(path: Path | None) -> tuple[dict[str, dict[str, Any]], Constraints]:
+    """Strategy options (`[tool.decomposer.strategies.<name>]`) and constraints
+    (`[tool.decomposer.constraints]`) from a pyproject.toml; none without a file."""
+    if path is None:
+        return {}, Constraints()
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist", hint="check the --config path")
+    table = _table(path)
+    strategies = table.get("strategies", {})
+    if not isinstance(strategies, dict) or not all(
+        isinstance(v, dict) for v in strategies.values()
+    ):
+        raise ConfigError(
+            f"[{TABLE}.strategies] in {path} must hold one table per strategy",
+            hint="write [tool.decomposer.strategies.<name>] with that strategy's options",
+        )
+    where = f"[{TABLE}.constraints] in {path}"
+    return strategies, parse_constraints(table.get("constraints"), where=where)
+
+
+def _table(path: Path) -> dict[str, Any]:
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -54,12 +79,17 @@ def load_settings(root: Path) -> AnalyzeSettings:
     table = document.get("tool", {}).get("decomposer", {})
     if not isinstance(table, dict):
         raise ConfigError(f"[{TABLE}] in {path} must be a table")
-    return parse_settings(table, where=f"[{TABLE}] in {path}")
+    return table
+
+
+#: Sub-tables of [tool.decomposer] that other commands read (see load_decompose_config).
+SUBTABLES = ("strategies", "constraints", "check")
 
 
 def parse_settings(table: dict[str, Any], *, where: str) -> AnalyzeSettings:
     known = {f.name for f in fields(AnalyzeSettings)}
     problems = []
+    table = {k: v for k, v in table.items() if k not in SUBTABLES}
     for key, value in table.items():
         if key not in known:
             problems.append(f"unknown key '{key}' (known: {', '.join(sorted(known))})")

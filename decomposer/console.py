@@ -87,3 +87,100 @@ def render_analyze_summary(summary: dict[str, Any], console: Console = stdout) -
             where = f"{d['file']}:{d['line']}" if d["line"] else d["file"]
             console.print(f"  [dim]{escape(where)}[/] {d['code']}: {escape(d['message'])}")
     console.print(f"Graph written to [bold]{escape(summary['output'])}[/]")
+
+
+# Metrics shown in the terminal summaries, in this order (all are in proposal.json).
+KEY_METRICS = (
+    "modularity",
+    "structural_modularity",
+    "icp",
+    "ifn",
+    "ned",
+    "bcp",
+    "shared_tables",
+    "cross_service_foreign_keys",
+    "service_cycles",
+    "sagas_needed",
+    "size_balance",
+)
+AGREEMENT = ("mojofm", "ari", "ami", "nmi")
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+    return f"{value:,}" if isinstance(value, int) else escape(str(value))
+
+
+def render_proposal_summary(summary: dict[str, Any], console: Console = stdout) -> None:
+    services = summary["services"]
+    console.print(
+        f"[bold]{escape(summary['strategy'])}[/]: {len(services)} services at the "
+        f"{summary['level']} level [dim]({escape(summary['k_choice'])})[/]"
+    )
+    table = Table(header_style="bold", box=None, pad_edge=False)
+    for column, justify in (
+        ("service", "left"),
+        ("atoms", "right"),
+        ("loc", "right"),
+        ("API", "right"),
+        ("tables", "left"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for service in services:
+        tables = service["tables"]
+        shown = ", ".join(tables[:4]) + (f" +{len(tables) - 4}" if len(tables) > 4 else "")
+        table.add_row(
+            escape(service["name"]),
+            f"{service['atoms']:,}",
+            f"{service['loc']:,}",
+            f"{service['api']:,}",
+            escape(shown),
+        )
+    console.print(table)
+    if summary["shared"]:
+        console.print(f"shared utilities: {summary['shared']} atoms (proposed as a library)")
+    values = summary["metrics"]
+    console.print(
+        "  ".join(f"{m} [bold]{_number(values.get(m))}[/]" for m in KEY_METRICS if m in values)
+    )
+    if summary.get("output"):
+        console.print(f"Proposal written to [bold]{escape(summary['output'])}[/]")
+
+
+def render_comparison(summary: dict[str, Any], console: Console = stdout) -> None:
+    results = summary["strategies"]
+    names = list(results)
+    table = Table(header_style="bold", box=None, pad_edge=False, title_justify="left")
+    table.add_column("metric")
+    for name in names:
+        table.add_column(escape(name), justify="right")
+    best = summary["best"]
+    table.add_row("services", *(f"{len(results[n]['services'])}" for n in names))
+    rows = [(m, "metrics") for m in KEY_METRICS]
+    rows += [
+        (m, "agreement") for m in AGREEMENT if any("agreement" in r for r in results.values())
+    ]
+    for metric, where in rows:
+        cells = []
+        for name in names:
+            value = results[name].get(where, {}).get(metric)
+            text = _number(value)
+            cells.append(f"[bold green]{text}[/]" if name in best.get(metric, ()) else text)
+        table.add_row(metric, *cells)
+    console.print(table)
+    console.print("[dim]best value per metric in green; directions in docs/metrics.md[/]")
+    for name, message in summary["failed"].items():
+        console.print(f"[red]{escape(name)} failed:[/] {escape(message)}")
+
+
+def render_strategies(summary: dict[str, Any], console: Console = stdout) -> None:
+    table = Table(header_style="bold", box=None, pad_edge=False)
+    table.add_column("strategy")
+    table.add_column("what it does")
+    for entry in summary["strategies"]:
+        what = entry.get("summary") or f"[red]cannot load: {escape(entry.get('error', ''))}[/]"
+        table.add_row(escape(entry["name"]), what)
+    console.print(table)

@@ -20,7 +20,8 @@ from decomposer.terms import business_terms
 from decomposer.truth import SHARED
 
 #: An atom used from at least this share of the services (and at least MIN_SHARED_USERS of
-#: them), that writes no table, is proposed as a shared library rather than forced into one.
+#: them), that writes no table and maps none (a model), is proposed as a shared library
+#: rather than forced into one service.
 SHARED_USE = 0.5
 MIN_SHARED_USERS = 3
 #: How much an access to a service's table counts next to one weighted code edge.
@@ -91,7 +92,10 @@ def _propose_shared(clusters: dict[str, str], atoms: AtomGraph) -> None:
     services = {c for c in clusters.values() if c != SHARED}
     if len(services) < MIN_SHARED_USERS:
         return
+    # code that writes data, and model classes (their table makes them an entity), belong
+    # to a service; a library holds neither
     writers = {a.atom for a in atoms.access if a.kind == "writes"}
+    writers |= {atom for atom, node in atoms.nodes.items() if "table" in node.attrs}
     users: dict[str, set[str]] = defaultdict(set)
     for edge in atoms.edges:
         source = clusters.get(edge.source)
@@ -110,36 +114,34 @@ def _propose_shared(clusters: dict[str, str], atoms: AtomGraph) -> None:
 def _service_names(
     clusters: Mapping[str, str], suggested: Mapping[str, str], atoms: AtomGraph
 ) -> dict[str, str]:
-    """cluster label -> a unique service name: the strategy's, else the cluster's most
-    telling business term (of its tables first, then of its members' names)."""
+    """cluster label -> a unique service name: the strategy's, else the table the cluster
+    writes most, else its members' most distinctive business term."""
     members: dict[str, list[str]] = defaultdict(list)
     for atom, cluster in clusters.items():
         if cluster != SHARED:
             members[cluster].append(atom)
-    writes = atoms.writers()
-    terms: dict[str, Counter[str]] = {}
-    overall: Counter[str] = Counter()
-    for cluster, found in members.items():
-        counter: Counter[str] = Counter()
-        inside = set(found)
-        for table, writers in writes.items():
-            if inside & writers.keys():
-                counter.update({t: 3 for t in business_terms(table)})
-        for atom in found:
-            counter.update(business_terms(atom.rpartition(".")[2]))
-        terms[cluster] = counter
-        overall.update(set(counter))
+    owners = metrics.table_owners(atoms, clusters)
+    tables: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for table, ownership in owners.items():
+        if ownership.owner is not None:
+            written = ownership.writers.get(ownership.owner, 0)
+            tables[ownership.owner].append((written, table))
+    terms = {
+        c: Counter(t for a in found for t in business_terms(a.rpartition(".")[2]))
+        for c, found in members.items()
+    }
+    spread = Counter(t for counter in terms.values() for t in counter)  # clusters per term
     names: dict[str, str] = {}
     taken: set[str] = set()
     # biggest clusters choose first, so the main services get the plain names
     for cluster in sorted(members, key=lambda c: (-len(members[c]), c)):
-        name = suggested.get(cluster)
-        if not name:
-            ranked = sorted(
-                terms[cluster].items(),
-                key=lambda item: (-item[1] / overall[item[0]], -item[1], item[0]),
-            )
-            name = next((t for t, _ in ranked if t not in taken), f"service-{len(names) + 1}")
+        candidates = [suggested[cluster]] if suggested.get(cluster) else []
+        candidates += [t for _, t in sorted(tables[cluster], key=lambda x: (-x[0], x[1]))]
+        candidates += [
+            t
+            for t, _ in sorted(terms[cluster].items(), key=lambda x: (-x[1] / spread[x[0]], x[0]))
+        ]
+        name = next((c for c in candidates if c not in taken), f"service-{len(names) + 1}")
         name = _unique(name, taken)
         taken.add(name)
         names[cluster] = name
@@ -207,11 +209,10 @@ def honour(
 
 
 def _atoms_under(member: str, atoms: AtomGraph) -> list[str]:
-    if member in atoms.nodes:
-        return [member]
-    if member in atoms.atom_of:
-        return [atoms.atom_of[member]]
-    found = [a for a in atoms.atoms if a.startswith(member + ".")]
+    """The atoms a constraint's id names: itself, its atom, or all under a module/package."""
+    if member in atoms.atom_of and atoms.atom_of[member] != member:
+        return [atoms.atom_of[member]]  # inside an atom (a method at the class level)
+    found = [a for a in atoms.atoms if a == member or a.startswith(member + ".")]
     if not found:
         raise ConfigError(
             f"constraint names '{member}', which is no module, class or function of the graph",

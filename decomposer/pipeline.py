@@ -9,16 +9,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from decomposer import __version__
+from decomposer import __version__, metrics
 from decomposer.cache import Cache, DiskCache, NoCache, content_key
-from decomposer.config import load_settings
-from decomposer.errors import InputError
-from decomposer.files import dumps, write_text
+from decomposer.config import load_decompose_config, load_settings
+from decomposer.decompose import complete
+from decomposer.decompose import decompose as run_strategy
+from decomposer.errors import ConfigError, DecomposerError, InputError
+from decomposer.files import dumps, read_json, write_json, write_text
+from decomposer.model.atoms import DEFAULT_LEVEL, AtomGraph
 from decomposer.model.graph import DependencyGraph, NodeKind
-from decomposer.model.graph_json import graph_to_dict
-from decomposer.plugins import AnalysisContext, Progress, Registry
+from decomposer.model.graph_json import graph_from_dict, graph_to_dict
+from decomposer.model.proposal import Constraints, Proposal, parse_constraints, parse_proposal
+from decomposer.plugins import STRATEGIES, AnalysisContext, Progress, Registry, StrategyInput
+from decomposer.truth import load_truth
 
 GRAPH_PATH = Path("graph.json")
+PROPOSAL_PATH = Path("proposal.json")
+DEFAULT_STRATEGY = "ddd_subdomain"
 CACHE_DIR = Path(".decomposer/cache")
 LAST_RUN = "last-run.json"
 LAST_RUN_GRAPH = "last-run.graph.json"
@@ -123,3 +130,199 @@ def summarize(graph: DependencyGraph) -> dict[str, Any]:
             ],
         },
     }
+
+
+# -- decompose, compare, evaluate, strategies -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecomposeRequest:
+    graph: Path
+    strategy: str = DEFAULT_STRATEGY
+    k: int | None = None  # None: the strategy chooses
+    level: str = DEFAULT_LEVEL
+    seed: int = 0
+    out: Path = PROPOSAL_PATH
+    #: A pyproject.toml with [tool.decomposer.strategies.*] and [tool.decomposer.constraints].
+    config: Path | None = None
+    #: A proposal.json whose "constraints" are honoured too.
+    constraints_from: Path | None = None
+
+
+def load_graph(path: Path) -> DependencyGraph:
+    return graph_from_dict(read_json(path, what="graph"))
+
+
+def decompose(request: DecomposeRequest, *, registry: Registry) -> Outcome:
+    """Cluster the graph's atoms into services with one strategy; write proposal.json."""
+    started = time.perf_counter()
+    prepared = _prepare(request)
+    strategy = registry.strategy(request.strategy)
+    proposal = run_strategy(strategy, prepared.input_for(request.strategy))
+    write_json(request.out, proposal.to_dict())
+    summary = proposal_summary(proposal) | {
+        "output": str(request.out),
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    return Outcome(0, summary)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A graph's atoms with the options and constraints every strategy run is given."""
+
+    request: DecomposeRequest
+    graph: DependencyGraph
+    atoms: AtomGraph
+    options: dict[str, dict[str, Any]]
+    constraints: Constraints
+
+    def input_for(self, strategy: str) -> StrategyInput:
+        r = self.request
+        options = self.options.get(strategy, {})
+        return StrategyInput(self.atoms, self.graph, r.k, r.seed, options, self.constraints)
+
+
+def _prepare(request: DecomposeRequest) -> _Prepared:
+    if request.k is not None and request.k < 1:
+        raise ConfigError(f"--services must be 1 or more, got {request.k}")
+    graph = load_graph(request.graph)
+    atoms = AtomGraph.from_graph(graph, request.level)
+    if not atoms.atoms:
+        raise InputError(
+            f"graph {request.graph} has no modules to decompose",
+            hint="run decomposer analyze on the project first",
+        )
+    options, constraints = load_decompose_config(request.config)
+    if request.constraints_from is not None:
+        data = read_json(request.constraints_from, what="proposal")
+        found = parse_constraints(
+            data.get("constraints") if isinstance(data, dict) else None,
+            where=str(request.constraints_from),
+        )
+        constraints = constraints.merged(found)
+    return _Prepared(request, graph, atoms, options, constraints)
+
+
+def proposal_summary(proposal: Proposal) -> dict[str, Any]:
+    data = proposal.to_dict()
+    per_service = data["metrics"].get("services", {})
+    return {
+        "strategy": proposal.strategy,
+        "level": proposal.level,
+        "seed": proposal.seed,
+        "k_choice": proposal.k_choice,
+        "services": [
+            {
+                "name": name,
+                "atoms": len(body["members"]),
+                "loc": per_service.get(name, {}).get("loc", 0),
+                "tables": body["tables"],
+                "api": len(body["api"]),
+            }
+            for name, body in data["services"].items()
+        ],
+        "shared": len(data["shared"]["members"]),
+        "metrics": data["metrics"].get("overall", {}),
+    }
+
+
+@dataclass(frozen=True)
+class CompareRequest:
+    base: DecomposeRequest  # graph, K, level, seed, config, constraints
+    strategies: tuple[str, ...] = ()  # empty: every installed strategy
+    truth: Path | None = None
+    out_dir: Path | None = None  # where to write each strategy's proposal, when given
+
+
+def compare(request: CompareRequest, *, registry: Registry) -> Outcome:
+    """Every strategy on the same graph, measured side by side (and against a truth)."""
+    started = time.perf_counter()
+    prepared = _prepare(request.base)
+    atoms = prepared.atoms
+    names = request.strategies or tuple(registry.names(STRATEGIES))
+    truth_map = None
+    if request.truth is not None:
+        truth = load_truth(request.truth)
+        truth_map = {
+            a: g for a in atoms.atoms if (g := truth.group_of(a, atoms.module_of(a))) is not None
+        }
+    results: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    for name in names:
+        try:
+            strategy = registry.strategy(name)
+            proposal = run_strategy(strategy, prepared.input_for(name))
+        except DecomposerError as err:  # one broken plugin must not hide the others
+            failed[name] = err.message
+            continue
+        if request.out_dir is not None:
+            write_json(request.out_dir / f"{name}.json", proposal.to_dict())
+        row = proposal_summary(proposal)
+        if truth_map is not None:
+            row["agreement"] = metrics.agreement(atoms, proposal.assignment(), truth_map)
+        results[name] = row
+    return Outcome(
+        0,
+        {
+            "level": atoms.level,
+            "strategies": results,
+            "failed": failed,
+            "best": _best(results),
+            "seconds": round(time.perf_counter() - started, 3),
+        },
+    )
+
+
+def _best(results: dict[str, Any]) -> dict[str, list[str]]:
+    """metric -> the strategies with its best value (metrics.DIRECTIONS says which way)."""
+    best: dict[str, list[str]] = {}
+    columns: dict[str, dict[str, float]] = {}
+    for name, row in results.items():
+        values = {**row["metrics"], **row.get("agreement", {})}
+        for metric, value in values.items():
+            if isinstance(value, (int, float)) and metric in metrics.DIRECTIONS:
+                columns.setdefault(metric, {})[name] = value
+    for metric, values in columns.items():
+        pick = max if metrics.DIRECTIONS[metric] > 0 else min
+        target = pick(values.values())
+        best[metric] = sorted(n for n, v in values.items() if v == target)
+    return best
+
+
+@dataclass(frozen=True)
+class EvaluateRequest:
+    graph: Path
+    proposal: Path
+    out: Path | None = None  # write the re-scored proposal here
+
+
+def evaluate(request: EvaluateRequest) -> Outcome:
+    """Re-score a (hand-edited) proposal against the graph."""
+    started = time.perf_counter()
+    graph = load_graph(request.graph)
+    data = read_json(request.proposal, what="proposal")
+    proposal, atoms = parse_proposal(data, graph, where=str(request.proposal))
+    assert atoms is not None
+    complete(proposal, atoms)
+    if request.out is not None:
+        write_json(request.out, proposal.to_dict())
+    summary = proposal_summary(proposal) | {
+        "output": str(request.out) if request.out else None,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    return Outcome(0, summary)
+
+
+def list_strategies(registry: Registry) -> Outcome:
+    """The installed strategies, each with its one-line summary (or why it cannot load)."""
+    found = []
+    for name in registry.names(STRATEGIES):
+        spec = registry.spec(STRATEGIES, name)
+        entry: dict[str, Any] = {"name": name, "distribution": spec.distribution if spec else ""}
+        try:
+            entry["summary"] = registry.load(STRATEGIES, name).summary
+        except DecomposerError as err:
+            entry["error"] = err.message
+        found.append(entry)
+    return Outcome(0, {"strategies": found})

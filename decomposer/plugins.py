@@ -149,6 +149,9 @@ class Registry:
     def names(self, group: str) -> list[str]:
         return sorted(name for g, name in self._specs if g == group)
 
+    def spec(self, group: str, name: str) -> PluginSpec | None:
+        return self._specs.get((group, name))
+
     def load(self, group: str, name: str) -> Any:
         """The plugin's class, imported and checked against its protocol."""
         spec = self._specs.get((group, name))

@@ -10,6 +10,7 @@ import re
 # Words that say how code is built, not what business it serves.
 _TECHNICAL_WORDS = """
     a an and as at by for from in is of on or the to with without
+    csv dict int str bool float none true false
     abstract admin api app apps base cache check cli cls common config core create ctx data
     db default delete detail do dto error errors exception exceptions factory form forms get
     handler handlers helper helpers id ids impl init item items json list load main make

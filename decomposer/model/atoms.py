@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from decomposer.errors import InputError
@@ -162,6 +162,17 @@ class AtomGraph:
         for edge in graph.edges(EdgeKind.HANDLES):
             if edge.target in atom_of:
                 entries[edge.source].add(atom_of[edge.target])
+        # SQL joins written anywhere inside an atom are the atom's (metrics read them there)
+        joins: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for node_id, node in code.items():
+            for a, b in node.attrs.get("sql_joins", ()):
+                joins[atom_of[node_id]].add((a, b))
+        nodes = {
+            atom: replace(code[atom], attrs={**code[atom].attrs, "sql_joins": sorted(joins[atom])})
+            if atom in joins
+            else code[atom]
+            for atom in atoms
+        }
         transactions = []
         for node_id, node in sorted(code.items()):
             for found in node.attrs.get("transactions", ()):
@@ -176,7 +187,7 @@ class AtomGraph:
         return cls(
             level=level,
             atoms=atoms,
-            nodes={atom: code[atom] for atom in atoms},
+            nodes=nodes,
             atom_of=atom_of,
             modules={atom: _module(atom, code, parents) for atom in atoms},
             edges=tuple(_summed(key, found) for key, found in sorted(edges.items())),
