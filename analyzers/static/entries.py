@@ -78,6 +78,16 @@ _VIEWSET_BASES = _table(
         "DestroyModelMixin": "destroy",
     }
 )
+# The pages Django's ModelAdmin.get_urls() serves for a registered model: route, view method,
+# url name suffix. (The last one, `<path:object_id>/`, only redirects to `change/`.)
+_ADMIN_VIEWS = [
+    ("", "changelist_view", "changelist"),
+    ("add/", "add_view", "add"),
+    ("<path:object_id>/history/", "history_view", "history"),
+    ("<path:object_id>/delete/", "delete_view", "delete"),
+    ("<path:object_id>/change/", "change_view", "change"),
+]
+_DEFAULT_ADMIN_SITE = "django.contrib.admin.site"
 _REQUIRE = {"require_GET": ["GET"], "require_POST": ["POST"], "require_safe": ["GET", "HEAD"]}
 _COMMAND_MODULE = re.compile(r"(?:.*\.)?management\.commands\.([^.]+)")
 # Calls the rules read; any other detailed call (most are SQL) is skipped early.
@@ -183,6 +193,8 @@ class _Entries:
         self.mounts: dict[Origin, list[tuple[Origin | None, str | None]]] = {}  # child ->
         self.drf: dict[Origin, list[tuple[str, list[Any]]]] = {}  # router -> registrations
         self.drf_included: set[Any] = set()
+        # admin site -> (model, ModelAdmin, site of the registration)
+        self.admin: dict[str, list[tuple[str, str, Site]]] = {}
         self.patterns: dict[str, list[tuple[Any, int]]] = {}  # urls module -> path() calls
         self.click: dict[str, list[Any]] = {}  # function -> [group, name, site, is a group]
         self.typer: list[tuple[Origin | None, str, str, Site]] = []
@@ -505,8 +517,9 @@ class _Entries:
         )
 
     def included(self, module: str, view: Any) -> tuple[str, Any] | None:
-        """What `include(...)` (or `x.urls`) mounts: ("module" | "list" | "router", what),
-        ("none", None) when it cannot be followed (admin.site.urls); None: not an include."""
+        """What `include(...)` (or `x.urls`) mounts: ("module" | "list" | "router" | "admin",
+        what), ("none", None) when it cannot be followed (the urls of code outside the
+        project); None: not an include."""
         call = _call(view)
         if call is not None and self.external(module, call[0], "django.") == "include":
             target = _arg(call[1], call[2], 0, "arg")
@@ -521,11 +534,15 @@ class _Entries:
         value = None
         if isinstance(target, str):
             value = self.r.resolve_absolute(target)
-        elif _name(target) is not None:
-            kind, where = self.kind_of(module, _name(target).removesuffix(".urls"))
+        elif (name := _name(target)) is not None:
+            owner = name.removesuffix(".urls")
+            kind, where = self.kind_of(module, owner)
             if kind == "drf" and where is not None:
                 return "router", where
-            value = self.r.resolve_expr(module, _name(target))
+            admin = self.admin_site(module, owner) if owner != name else None
+            if admin is not None:
+                return "admin", admin
+            value = self.r.resolve_expr(module, name)
         return (
             ("module", value[1]) if value is not None and value[0] == "module" else ("none", None)
         )
@@ -596,6 +613,8 @@ class _Entries:
                 self.pattern(module, item, path, line, chain)
         elif target[0] == "router":
             self.router_routes(target[1], path)
+        elif target[0] == "admin":
+            self.admin_routes(target[1], path)
         elif target[0] == "module" and target[1] not in chain:
             self.urls(target[1], path, [*chain, target[1]])
 
@@ -676,6 +695,11 @@ class _Entries:
                 elif called and self.external(scope, name, "django.") == "receiver":
                     signals, sender = _arg(args, kwargs, 0, "signal"), kwargs.get("sender")
                     self.signal(scope, signals, sender, (("function", def_id), def_id), site)
+                elif called and self.external(scope, name, "django.contrib.admin") == "register":
+                    where = _name(kwargs.get("site"))  # @admin.register(Model, site=...)
+                    key = self.admin_site(scope, where) if where else _DEFAULT_ADMIN_SITE
+                    if key is not None:
+                        self.register_admin(scope, key, args, def_id, site)
                 elif attr in ("command", "group"):
                     command = _text(_arg(args, kwargs, 0, "name"))
                     self.command(def_id, scope, receiver, attr, kind, owner, command, site)
@@ -746,6 +770,13 @@ class _Entries:
                 self.signal(scope, {"n": receiver}, kwargs.get("sender"), handler, site)
             elif attr == "register" and kind == "drf" and owner is not None:
                 self.drf.setdefault(owner, []).append((scope, row))
+            elif attr == "register" and (key := self.admin_site(scope, receiver)) is not None:
+                admin = self.r.resolve_expr(
+                    scope, _name(_arg(args, kwargs, 1, "admin_class")) or ""
+                )
+                if admin is not None and admin[0] == "class":  # else Django's own ModelAdmin
+                    models = _arg(args, kwargs, 0, "model_or_iterable")
+                    self.register_admin(scope, key, [models], admin[1], site)
             elif attr == "add_parser" and assigned and _text(_arg(args, kwargs, 0, "name")):
                 parsers.setdefault((scope, assigned), []).append(
                     (line, args[0] if args else kwargs["name"])
@@ -775,6 +806,43 @@ class _Entries:
                 where = self.origin(scope, sub) if sub else None
                 if where is not None:
                     self.typer_parents[where] = (owner, _text(kwargs.get("name")) or "")
+
+    def admin_site(self, scope: str, expr: str) -> str | None:
+        """The admin site `expr` names: Django's `admin.site`, or where an `AdminSite()` (or
+        a project subclass of it) was made; None when it is not one."""
+        value = self.r.resolve_expr(scope, expr)
+        if value == ("external", _DEFAULT_ADMIN_SITE) or value == (
+            "external",
+            "django.contrib.admin.sites.site",
+        ):
+            return _DEFAULT_ADMIN_SITE
+        if value is not None and value[0] in ("external", "instance"):
+            bases = [value[1]] if value[0] == "external" else self.external_bases(value[1])
+            where = self.origin(scope, expr)
+            if where is not None and any(b.endswith(".AdminSite") for b in bases):
+                return f"{where[0]}.{where[1]}"
+        return None
+
+    def register_admin(
+        self, scope: str, key: str, models: list[Any], admin: str, site: Site
+    ) -> None:
+        """`site.register(Model, Admin)`, `site.register([M1, M2], Admin)`, `@admin.register(M)`."""
+        for model in (m for item in models for m in (item if isinstance(item, list) else [item])):
+            value = self.r.resolve_expr(scope, _name(model) or "")
+            if value is not None and value[0] == "class":
+                self.admin.setdefault(key, []).append((value[1], admin, site))
+
+    def admin_routes(self, key: str, base: str) -> None:
+        """The pages of every ModelAdmin registered on an admin site, under `base`."""
+        labels = {model: label.rpartition(".")[0] for label, model in self.r.model_labels.items()}
+        for model, admin, site in self.admin.get(key, []):
+            if model not in labels:
+                continue
+            prefix = f"{labels[model]}/{model.rpartition('.')[2].lower()}/"
+            for route, method, suffix in _ADMIN_VIEWS:
+                name = f"{prefix.replace('/', '_')}{suffix}"
+                handlers = {"ANY": self.handler(admin, method)}
+                self.emit("django", handlers, _join(base, prefix + route), route, site, name)
 
     def signal(self, scope: str, signals: Any, sender: Any, handler: View, site: Site) -> None:
         """`entry:signal:<signal>:<sender>` for a receiver of one signal or a list of them."""

@@ -565,6 +565,89 @@ def test_django_same_path_in_several_root_urlconfs(graph_of) -> None:
     assert (node.file, node.attrs["path"], node.attrs["route"]) == ("site/app_urls.py", "/", "")
 
 
+def test_django_admin_pages_of_registered_model_admins(graph_of) -> None:
+    graph = graph_of(
+        {
+            "shop/__init__.py": "",
+            "shop/models.py": """\
+                from django.db import models
+
+
+                class Order(models.Model):
+                    pass
+
+
+                class Note(models.Model):
+                    pass
+
+
+                class Tag(models.Model):
+                    pass
+
+
+                class Coupon(models.Model):
+                    pass
+                """,
+            "shop/admin.py": """\
+                from django.contrib import admin
+
+                from shop.models import Coupon, Note, Order, Tag
+
+
+                class BaseAdmin(admin.ModelAdmin):
+                    def delete_view(self, request, object_id, extra_context=None): ...
+
+
+                @admin.register(Order)
+                class OrderAdmin(BaseAdmin):
+                    def changelist_view(self, request, extra_context=None): ...
+
+
+                class NoteAdmin(admin.ModelAdmin):
+                    pass
+
+
+                class BackOffice(admin.AdminSite):
+                    pass
+
+
+                office = BackOffice(name="office")
+                admin.site.register([Note, Tag], NoteAdmin)
+                admin.site.register(Coupon)  # Django's own ModelAdmin: no project code
+                office.register(Coupon, NoteAdmin)
+                """,
+            "urls.py": """\
+                from django.contrib import admin
+                from django.urls import path
+
+                from shop.admin import office
+
+                urlpatterns = [path("admin/", admin.site.urls), path("office/", office.urls)]
+                """,
+        }
+    )
+    routes = http(graph)
+    order = "shop.admin.OrderAdmin"
+    assert {k: v for k, v in routes.items() if "/order/" in k} == {
+        "entry:http:ANY /admin/shop/order/": {f"{order}.changelist_view"},  # its own method
+        "entry:http:ANY /admin/shop/order/add/": {order},
+        "entry:http:ANY /admin/shop/order/<path:object_id>/history/": {order},
+        "entry:http:ANY /admin/shop/order/<path:object_id>/delete/": {order},  # BaseAdmin's
+        "entry:http:ANY /admin/shop/order/<path:object_id>/change/": {order},
+    }
+    assert routes["entry:http:ANY /admin/shop/note/add/"] == {"shop.admin.NoteAdmin"}
+    assert routes["entry:http:ANY /admin/shop/tag/add/"] == {"shop.admin.NoteAdmin"}
+    assert routes["entry:http:ANY /office/shop/coupon/add/"] == {"shop.admin.NoteAdmin"}
+    assert not any(k.startswith("entry:http:ANY /admin/shop/coupon/") for k in routes)
+    assert len(routes) == 4 * 5
+    node = graph.node("entry:http:ANY /admin/shop/note/<path:object_id>/change/")
+    assert (node.file, node.line) == ("shop/admin.py", 24)  # where the model is registered
+    assert (node.attrs["route"], node.attrs["name"]) == (
+        "<path:object_id>/change/",
+        "shop_note_change",
+    )
+
+
 def test_drf_api_view_methods(graph_of) -> None:
     files = dict(DJANGO)
     files["api_urls.py"] = """\
@@ -994,7 +1077,10 @@ def test_clinic_django_urls_signals_and_management_commands() -> None:
     assert found["entry:http:POST /patients/new/"] == {"core.views.PatientCreateView.post"}
     assert found["entry:http:ANY /healthz"] == {"clinic.urls.healthcheck"}
     assert found["entry:http:ANY /"] == {"core.views.home"}
-    assert "entry:http:ANY /admin/" not in found  # django's admin is not project code
+    assert "entry:http:ANY /admin/" not in found  # the admin site's own index is Django's
+    assert found["entry:http:ANY /admin/core/patient/<path:object_id>/change/"] == {
+        "core.admin.PatientAdmin"  # a registered ModelAdmin: its pages
+    }
     assert found["entry:signal:post_save:core.models.Appointment"] == {
         "core.signals.bill_no_show",
         "core.signals.remember_appointment_status",
@@ -1003,7 +1089,8 @@ def test_clinic_django_urls_signals_and_management_commands() -> None:
         "core.management.commands.stock_check.Command.handle"
     }
     kinds = [entry.split(":")[1] for entry in found]
-    assert (kinds.count("http"), kinds.count("signal"), kinds.count("cli")) == (48, 7, 6)
+    # 48 routes in the urls modules, 5 pages for each of the 13 registered ModelAdmins
+    assert (kinds.count("http"), kinds.count("signal"), kinds.count("cli")) == (48 + 65, 7, 6)
     assert all(found.values())
 
 
