@@ -35,6 +35,8 @@ CALLED_BY = 0.5
 #: The pull of the module an atom lives in, shared out among the clusters of its other
 #: atoms, next to one call (a weak tie-breaker only).
 MODULE_PULL = 0.5
+#: Code that calls into 3 services or more, none with this share of its calls, is glue.
+GLUE_SHARE = 0.4
 
 
 @dataclass
@@ -141,25 +143,24 @@ def settle(
     The others vote, a few rounds in sorted order (deterministic): their own weak evidence
     (`prior`: cluster -> weight), the clusters of the atoms they call when they reach data
     through them, of the atoms that call them (at CALLED_BY), and of their module's atoms
-    (at MODULE_PULL each, a tie-breaker). Atoms that reach no data follow only their
-    callers: what they call has no data either, so its cluster is borrowed too.
+    (MODULE_PULL, a tie-breaker). Atoms follow only the callees that reach data, and atoms
+    that reach no data only their callers: the cluster of code without data is borrowed,
+    and borrowing it back would let early guesses feed themselves.
     """
     links = Links.of(atoms)
     clusters = dict(fixed)
     pinned = set(fixed)
     shared: set[str] = set()
     free = [a for a in atoms.atoms if a not in pinned and not _is_module(atoms, a)]
-    for _ in range(3):
+    # vote, find the shared atoms, and vote again from scratch without them, so that glue
+    # labelled early (a command dispatcher) does not drag what it calls along
+    for attempt in range(4):
+        clusters = {**fixed, **{a: SHARED for a in shared}}
         _vote(clusters, free, atoms, links, prior, reach, pinned | shared, rounds)
-        found = _shared(clusters, atoms, links, reach, pinned)
+        found = _shared(clusters, atoms, links, reach, pinned) if attempt < 3 else shared
         if found <= shared:
             break
         shared |= found
-        for atom in shared:
-            clusters[atom] = SHARED
-        for atom in free:
-            if atom not in shared and clusters.get(atom) == SHARED:
-                del clusters[atom]
     for atom in free:
         if atom not in clusters:
             clusters[atom] = _module_choice(atom, clusters, atoms, links)
@@ -211,7 +212,8 @@ def _votes(
     if atom in reach:
         for other, weight in links.callees.get(atom, ()):
             cluster = clusters.get(other)
-            if cluster is not None and cluster != SHARED:
+            # only callees on the way to the data: the others borrow their cluster
+            if cluster is not None and cluster != SHARED and other in reach:
                 votes[cluster] += weight
     for other, weight in links.callers.get(atom, ()):
         cluster = clusters.get(other)
@@ -247,7 +249,7 @@ def _shared(
     - every data-less atom of a module whose data-less atoms serve `module_clusters`
       clusters or more, none with a majority (a utility module);
     - glue: atoms without evidence of their own that call into `spread` clusters or more,
-      none with half of the pull (app factories, seeders, command dispatchers).
+      none with GLUE_SHARE of the pull (app factories, seeders, command dispatchers).
     """
     found: set[str] = set()
     by_module: dict[str, Counter[str]] = defaultdict(Counter)
@@ -258,10 +260,10 @@ def _shared(
             pull: Counter[str] = Counter()
             for other, weight in links.callees.get(atom, ()):
                 cluster = clusters.get(other)
-                if cluster is not None and cluster != SHARED:
+                if cluster is not None and cluster != SHARED and other in reach:
                     pull[cluster] += weight
             total = sum(pull.values())
-            if len(pull) >= spread and max(pull.values()) < 0.5 * total:
+            if len(pull) >= spread and max(pull.values()) < GLUE_SHARE * total:
                 found.add(atom)
             continue
         using: Counter[str] = Counter()
