@@ -1,0 +1,278 @@
+"""Building blocks of the resource and use-case strategies: seeded growth along the code's
+edges, merging the most coupled clusters down to K, and module shells.
+
+Everything works on dict adjacencies (`{node: {other: weight}}`), so memory follows the edges.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+
+from decomposer.metrics import COUPLING_WEIGHTS
+from decomposer.model.atoms import AtomGraph
+from decomposer.model.graph import EdgeKind, NodeKind
+from decomposer.truth import SHARED
+from strategies.common import MAX_K, MIN_ATOMS_PER_SERVICE, MIN_K, Adjacency
+
+#: How much an atom follows the atoms that use it, next to the atoms it uses (1.0): code
+#: belongs with what it calls ("code that calls it") more than with whoever calls it.
+CALLED_BY_WEIGHT = 0.5
+
+
+def directed_ties(
+    atoms: AtomGraph, called_by: float = CALLED_BY_WEIGHT
+) -> dict[str, dict[str, float]]:
+    """node -> {neighbour: how strongly the node follows that neighbour's cluster}.
+
+    An edge a -> b (a calls, creates, inherits, refers to or imports b) ties a to b with the
+    edge's coupling weight and b to a with `called_by` times it.
+    """
+    ties: dict[str, dict[str, float]] = defaultdict(dict)
+    for edge in atoms.edges:
+        weight = COUPLING_WEIGHTS.get(edge.kind, 0.0) * edge.count
+        if weight:
+            a, b = edge.source, edge.target
+            ties[a][b] = ties[a].get(b, 0.0) + weight
+            ties[b][a] = ties[b].get(a, 0.0) + called_by * weight
+    return dict(ties)
+
+
+def grow(
+    labels: dict[str, str], ties: Adjacency, allowed: Iterable[str] | None = None
+) -> dict[str, str]:
+    """Seeded region growing: the unlabelled node with the strongest tie to one label takes
+    it, then its own neighbours feel it; until nothing labelled reaches further.
+
+    `labels` is extended in place (and returned). Only `allowed` nodes (all, when None) are
+    labelled. Each edge is looked at a bounded number of times: O(E log E).
+    """
+    can = None if allowed is None else set(allowed)
+    pulls: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    heap: list[tuple[float, str]] = []
+
+    def feel(node: str, label: str) -> None:
+        for other in ties.get(node, {}):
+            if other in labels or (can is not None and other not in can):
+                continue
+            row = pulls[other]
+            row[label] += ties[other].get(node, 0.0) if other in ties else 0.0
+            heapq.heappush(heap, (-max(row.values()), other))
+
+    for node in sorted(labels):
+        feel(node, labels[node])
+    while heap:
+        strength, node = heapq.heappop(heap)
+        if node in labels:
+            continue
+        row = pulls[node]
+        best = max(row, key=lambda c: (row[c], c))
+        if -strength < row[best] - 1e-12:
+            continue  # a stale entry: a stronger one for this node is still in the heap
+        if row[best] <= 0:
+            continue
+        labels[node] = best
+        feel(node, best)
+    return labels
+
+
+import os
+
+_MODE = os.environ.get("MERGE", "q")
+
+
+class Merger:
+    """Clusters joined pairwise, with the coupling between them kept up to date (sparse:
+    only pairs of clusters joined by some edge are stored)."""
+
+    def __init__(self, clusters: Mapping[str, str], adjacency: Adjacency) -> None:
+        self.of = dict(clusters)
+        self.size: Counter[str] = Counter(self.of.values())
+        self.volume: Counter[str] = Counter()
+        self.between: dict[str, Counter[str]] = defaultdict(Counter)
+        for a, row in adjacency.items():
+            ca = self.of.get(a)
+            if ca is None:
+                continue
+            for b, weight in row.items():
+                cb = self.of.get(b)
+                if cb is None:
+                    continue
+                self.volume[ca] += weight
+                if cb != ca:
+                    self.between[ca][cb] += weight
+        self.total = sum(self.volume.values()) / 2 or 1.0
+        self.alive = set(self.size)
+        self._renamed: dict[str, str] = {}
+
+    def find(self, label: str) -> str:
+        while label in self._renamed:
+            label = self._renamed[label]
+        return label
+
+    def gain(self, a: str, b: str) -> float:
+        """Newman's modularity gain of joining a and b (CNM's greedy criterion)."""
+        weight = self.between[a].get(b, 0.0)
+        if _MODE == "share":
+            return weight / max(min(self.volume[a], self.volume[b]), 1e-12)
+        if _MODE == "assoc":
+            return weight / max(self.volume[a] * self.volume[b], 1e-12)
+        return weight / self.total - self.volume[a] * self.volume[b] / (2 * self.total**2)
+
+    def join(self, a: str, b: str) -> str:
+        """Join two clusters; the larger one keeps its label, which is returned."""
+        keep, gone = (a, b) if (self.size[a], b) >= (self.size[b], a) else (b, a)
+        self.alive.discard(gone)
+        self.size[keep] += self.size.pop(gone)
+        self.volume[keep] += self.volume.pop(gone, 0.0)
+        for other, weight in self.between.pop(gone, Counter()).items():
+            self.between[other].pop(gone, None)
+            if other != keep:
+                self.between[keep][other] += weight
+                self.between[other][keep] += weight
+        self.between[keep].pop(gone, None)
+        self._renamed[gone] = keep
+        return keep
+
+    def result(self) -> dict[str, str]:
+        return {node: self.find(c) for node, c in self.of.items()}
+
+
+def merge_to_k(
+    clusters: Mapping[str, str],
+    adjacency: Adjacency,
+    k: int,
+    module_of: Callable[[str], str | None] | None = None,
+) -> dict[str, str]:
+    """Join clusters, the pair of highest modularity gain first, until `k` remain.
+
+    Modularity gain (the weight between two clusters beyond what their sizes predict)
+    joins a small cluster to the one it talks to, and keeps two big ones apart unless they
+    are really entangled. A cluster tied to no other carries no evidence, so it goes first:
+    to the cluster most of its members' modules went to (`module_of`; a weak hint, used only
+    here), else to the largest.
+    """
+    merger = Merger(clusters, adjacency)
+    members: dict[str, list[str]] = defaultdict(list)
+    for node, cluster in merger.of.items():
+        members[cluster].append(node)
+    while len(merger.alive) > k:
+        loose = sorted(
+            (c for c in merger.alive if not merger.between[c]),
+            key=lambda c: (merger.size[c], c),
+        )
+        if loose:
+            a = loose[0]
+            b = _closest_by_module(a, members, merger, module_of)
+        else:
+            best: tuple[float, str, str] | None = None
+            for x in sorted(merger.alive):
+                for y in merger.between[x]:
+                    if x < y:
+                        candidate = (merger.gain(x, y), x, y)
+                        if best is None or candidate > best:
+                            best = candidate
+            assert best is not None
+            _, a, b = best
+        keep = merger.join(a, b)
+        gone = b if keep == a else a
+        members[keep].extend(members.pop(gone, []))
+    return merger.result()
+
+
+def _closest_by_module(
+    cluster: str,
+    members: Mapping[str, list[str]],
+    merger: Merger,
+    module_of: Callable[[str], str | None] | None,
+) -> str:
+    others = [c for c in merger.alive if c != cluster]
+    votes: Counter[str] = Counter()
+    if module_of is not None:
+        mine = {module_of(n) for n in members[cluster]} - {None}
+        for other in others:
+            votes[other] = sum(1 for n in members[other] if module_of(n) in mine)
+    return max(others, key=lambda c: (votes[c], merger.size[c], c))
+
+
+def k_range(atom_count: int) -> tuple[int, int]:
+    """The range an automatic K is searched in (strategies.common's bounds)."""
+    return MIN_K, max(MIN_K, min(MAX_K, atom_count // MIN_ATOMS_PER_SERVICE))
+
+
+def module_shells(clusters: dict[str, str], atoms: AtomGraph, majority: float) -> dict[str, str]:
+    """A module atom (the module's own top-level code) goes with its members when at least
+    `majority` of them share one cluster; a module whose members are spread over clusters
+    is a shell of the layered monolith (models.py, views.py) and is proposed as shared.
+
+    Containment, not the module's name, decides: renaming modules changes nothing.
+    """
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for atom in atoms.atoms:
+        module = atoms.module_of(atom)
+        if module != atom and clusters.get(atom, SHARED) != SHARED:
+            votes[module][clusters[atom]] += 1
+    moved = {}
+    for atom in atoms.atoms:
+        if atoms.nodes[atom].kind != NodeKind.MODULE or not votes.get(atom):
+            continue
+        counts = votes[atom]
+        top, n = max(counts.items(), key=lambda item: (item[1], item[0]))
+        moved[atom] = top if n >= majority * sum(counts.values()) else SHARED
+    clusters.update(moved)
+    return moved
+
+
+#: Edges along which code depends on data (imports say too little).
+_USE_KINDS = (EdgeKind.CALLS, EdgeKind.INSTANTIATES, EdgeKind.REFERENCES, EdgeKind.INHERITS)
+
+
+def data_free(atoms: AtomGraph, data: set[str]) -> set[str]:
+    """Atoms from which no atom of `data` can be reached along calls, instantiations,
+    references or inheritance (one backwards walk from the data atoms: linear)."""
+    reach = set(data)
+    frontier = list(data)
+    while frontier:
+        for edge in atoms.in_edges(frontier.pop()):
+            if edge.kind in _USE_KINDS and edge.source not in reach:
+                reach.add(edge.source)
+                frontier.append(edge.source)
+    return {a for a in atoms.atoms if a not in reach}
+
+
+def libraries(
+    atoms: AtomGraph, labels: Mapping[str, str], data: set[str], share: float
+) -> dict[str, str]:
+    """atom -> why it is a shared library: data-free code used from at least `share` of the
+    clusters (and at least 3) — a whole module of such code when the module as a whole is
+    used that widely, else the single atom."""
+    free = data_free(atoms, data)
+    clusters = {c for c in labels.values()}
+    needed = max(3, share * len(clusters))
+    module_users: dict[str, set[str]] = defaultdict(set)
+    atom_users: dict[str, set[str]] = defaultdict(set)
+    members: dict[str, list[str]] = defaultdict(list)
+    for atom in atoms.atoms:
+        members[atoms.module_of(atom)].append(atom)
+    for edge in atoms.edges:
+        if edge.kind not in _USE_KINDS or edge.target not in free:
+            continue
+        user = labels.get(edge.source)
+        if user is None:
+            continue
+        atom_users[edge.target].add(user)
+        if atoms.module_of(edge.source) != atoms.module_of(edge.target):
+            module_users[atoms.module_of(edge.target)].add(user)
+    found: dict[str, str] = {}
+    for module, inside in sorted(members.items()):
+        if len(module_users[module]) >= needed and all(a in free for a in inside):
+            text = (
+                f"its module touches no data and is used from {len(module_users[module])} "
+                f"of {len(clusters)} resources: a library"
+            )
+            found.update({a: text for a in inside})
+    for atom, users in atom_users.items():
+        if atom not in found and len(users) >= needed:
+            found[atom] = f"touches no data, used from {len(users)} of {len(clusters)} resources"
+    return found

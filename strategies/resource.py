@@ -1,0 +1,302 @@
+"""The resource strategy: one candidate service per resource (a table, with the dependent
+tables that merge into it along foreign keys) holding every operation on it, then fitted to
+K by merging the most coupled resources. docs/strategy-resource.md describes it step by step.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any, ClassVar
+
+from decomposer.model.atoms import AtomGraph
+from decomposer.model.graph import DependencyGraph, NodeKind
+from decomposer.model.proposal import Reason
+from decomposer.plugins import StrategyInput, StrategyResult
+from decomposer.terms import TECHNICAL, business_terms, split_identifier
+from decomposer.truth import SHARED
+from strategies._resource_common import (
+    Merger,
+    directed_ties,
+    grow,
+    k_range,
+    libraries,
+    merge_to_k,
+    module_shells,
+)
+from strategies.common import attach_isolated, coupling, fit_to_k, modularity
+
+DEFAULTS: dict[str, Any] = {
+    # a table's resource joins the resource of a table it points to when it is at most this
+    # share of the parent's size and more coupled to the parent than to anything else
+    "dependent_size": 0.5,
+    # an atom that only reads goes to the resource it reads most only when that resource has
+    # at least this share of its reads; else it is a cross-resource query and follows calls
+    "query_share": 0.5,
+    # a noun of class and function names that matches no table is a resource of its own when
+    # this many atoms (with no data access) carry it; 0 turns nouns off
+    "noun_min_atoms": 3,
+    # a module whose code touches no data, used from at least this share of the resources,
+    # is a library (shared); so is any such atom on its own
+    "library_share": 0.15,
+    # a module atom goes with its members when this share of them agrees, else it is shared
+    "module_majority": 0.5,
+    # how much an atom follows its callers, next to what it calls (1.0)
+    "called_by_weight": 0.5,
+}
+
+WRITE_WEIGHT = 3.0
+READ_WEIGHT = 1.0
+
+
+class ResourceStrategy:
+    name: ClassVar[str] = "resource"
+    summary: ClassVar[str] = (
+        "one service per resource (table, model, noun) with all operations on it; "
+        "dependent tables merge into their parent"
+    )
+
+    def decompose(self, request: StrategyInput) -> StrategyResult:
+        options = {**DEFAULTS, **request.options}
+        atoms = request.atoms
+        reasons: dict[str, list[Reason]] = defaultdict(list)
+        resource_of = {table: table for table in atoms.tables}
+        labels = _data_labels(atoms, request.graph, resource_of, options, reasons)
+        data = set(labels) | {a.atom for a in atoms.access}
+        nouns = _noun_labels(atoms, labels, resource_of, int(options["noun_min_atoms"]))
+        for atom, (label, term) in nouns.items():
+            labels[atom] = label
+            text = f"its name says '{term}', the noun of resource {label.removeprefix('noun:')}"
+            reasons[atom].append(Reason("noun", text, 0.5, (term,)))
+        seeded = set(labels)
+        ties = directed_ties(atoms, float(options["called_by_weight"]))
+        first = grow(dict(labels), ties, atoms.atoms)
+        library = libraries(atoms, first, data, float(options["library_share"]))
+        # grown again without the library, so that helpers pull nothing into a resource
+        labels = {a: label for a, label in labels.items() if a not in library}
+        grow(labels, ties, [a for a in atoms.atoms if a not in library])
+        for atom in sorted(set(labels) - seeded):
+            reasons[atom].append(_follow_reason(atom, labels, ties))
+        clusters = attach_isolated(
+            dict(labels), [a for a in atoms.atoms if a not in library], atoms.module_of
+        )
+        for atom in atoms.atoms:
+            if atom not in labels and atom not in library:
+                text = "no data access and no edge to any resource: placed with its module"
+                reasons[atom].append(Reason("module", text, 0.1))
+        adjacency = coupling(atoms)
+        for table in atoms.tables:
+            # tables take part in the merging as members of their resource
+            if "table:" + table in adjacency:
+                clusters["table:" + table] = table
+        merger = Merger(clusters, adjacency)
+        merged = merge_dependents(atoms, merger, float(options["dependent_size"]))
+        clusters = merger.result()
+        resources = len(set(clusters.values()))
+        clusters, k_choice = _fit(clusters, adjacency, request, resources)
+        clusters = {a: clusters.get(a, SHARED) for a in atoms.atoms}
+        for atom, text in library.items():
+            reasons[atom].append(Reason("shared", text, 1.0))
+        module_shells(clusters, atoms, float(options["module_majority"]))
+        for table, (parent, why) in merged.items():
+            text = f"table {table} is a dependent of {parent} (foreign key; {why})"
+            for model in _models(request.graph, table, atoms):
+                reasons[model].append(Reason("dependent", text, 0.3, (table, parent)))
+        names = _names(clusters, resource_of, atoms)
+        return StrategyResult(clusters, k_choice, dict(reasons), names)
+
+
+def merge_dependents(atoms: AtomGraph, merger: Merger, size: float) -> dict[str, tuple[str, str]]:
+    """Join each small dependent resource to its parent; child table -> (parent table,
+    why).
+
+    A table T is a dependent of a table P it has a foreign key to when T's resource (its
+    code and table) has at most `size` times as many members as P's and is coupled to P's
+    more than to any other resource: order lines are written and read by the code of orders.
+    Small resources are looked at first, so chains resolve (tracking events -> shipments).
+    """
+    parents: dict[str, list[str]] = defaultdict(list)
+    for source, target in atoms.foreign_keys:
+        if source != target:
+            parents[source].append(target)
+    merged: dict[str, tuple[str, str]] = {}
+    order = sorted(atoms.tables, key=lambda t: (merger.size.get(merger.find(t), 0), t))
+    for table in order:
+        own = merger.find(table)
+        if own not in merger.alive:
+            continue
+        ties = merger.between[own]
+        if not ties:
+            continue
+        top = max(ties, key=lambda c: (merger.gain(own, c), c))
+        for parent in sorted(parents.get(table, [])):
+            theirs = merger.find(parent)
+            if theirs == top and merger.size[own] <= size * merger.size[theirs]:
+                why = (
+                    f"{merger.size[own]} members against {merger.size[theirs]}, "
+                    f"most coupled to {parent}"
+                )
+                merger.join(own, theirs)
+                merged[table] = (parent, why)
+                break
+    return merged
+
+
+def _data_labels(
+    atoms: AtomGraph,
+    graph: DependencyGraph,
+    resource_of: dict[str, str],
+    options: dict[str, Any],
+    reasons: dict[str, list[Reason]],
+) -> dict[str, str]:
+    """Atoms placed by data: model classes with their table, writers with what they write
+    most, readers with what they read (when one resource dominates their reads)."""
+    labels: dict[str, str] = {}
+    for table in atoms.tables:
+        for model in _models(graph, table, atoms):
+            labels[model] = resource_of[table]
+            reasons[model].append(
+                Reason(
+                    "model", f"maps table {table} (resource {resource_of[table]})", 1.0, (table,)
+                )
+            )
+    share = float(options["query_share"])
+    for atom in atoms.atoms:
+        if atom in labels:
+            continue
+        writes: Counter[str] = Counter()
+        reads: Counter[str] = Counter()
+        tables: dict[str, set[str]] = defaultdict(set)
+        for access in atoms.accesses_of(atom):
+            resource = resource_of.get(access.table, access.table)
+            tables[resource].add(access.table)
+            if access.kind == "writes":
+                writes[resource] += WRITE_WEIGHT * access.count
+            else:
+                reads[resource] += READ_WEIGHT * access.count
+        if writes:
+            best = max(writes, key=lambda r: (writes[r], reads[r], r))
+            what = "writes"
+        elif reads:
+            best = max(reads, key=lambda r: (reads[r], r))
+            if reads[best] < share * sum(reads.values()):
+                continue  # a query across resources: its calls decide
+            what = "reads"
+        else:
+            continue
+        labels[atom] = best
+        shown = ", ".join(sorted(tables[best]))
+        weight = (writes or reads)[best] / sum((writes or reads).values())
+        reasons[atom].append(
+            Reason(what, f"{what} {shown} (resource {best})", weight, tuple(sorted(tables[best])))
+        )
+    return labels
+
+
+def _models(graph: DependencyGraph, table: str, atoms: AtomGraph) -> list[str]:
+    node_id = "table:" + table
+    if node_id not in graph:
+        return []
+    found = graph.node(node_id).attrs.get("models") or []
+    return sorted({atoms.atom_of[m] for m in found if m in atoms.atom_of})
+
+
+def _noun_labels(
+    atoms: AtomGraph, labels: dict[str, str], resource_of: dict[str, str], min_atoms: int
+) -> dict[str, tuple[str, str]]:
+    """Atoms with no data evidence whose names carry a noun: the resource whose tables use
+    that noun, else (a noun that ends some class name, carried by `min_atoms` such atoms and
+    by no table) a resource of its own. Each atom takes its rarest noun, the most telling."""
+    if min_atoms <= 0:
+        return {}
+    table_terms: dict[str, Counter[str]] = defaultdict(Counter)
+    for table, resource in resource_of.items():
+        for term in business_terms(table):
+            table_terms[term][resource] += 1
+    carriers: dict[str, list[str]] = defaultdict(list)
+    words: dict[str, list[str]] = {}
+    heads: set[str] = set()  # the last word of a class name is a noun (PaymentGateway)
+    for atom in atoms.atoms:
+        kind = atoms.nodes[atom].kind
+        words_of_name = split_identifier(atom.rpartition(".")[2])
+        if kind == NodeKind.CLASS and words_of_name and words_of_name[-1] not in TECHNICAL:
+            heads.add(words_of_name[-1])
+        if atom in labels or kind == NodeKind.MODULE:
+            continue
+        words[atom] = sorted(set(business_terms(atom.rpartition(".")[2])))
+        for term in words[atom]:
+            carriers[term].append(atom)
+    found: dict[str, tuple[str, str]] = {}
+    for atom, terms in words.items():
+        usable = [
+            t for t in terms if t in table_terms or (t in heads and len(carriers[t]) >= min_atoms)
+        ]
+        if not usable:
+            continue
+        # a table noun beats a free noun; then the rarest noun
+        term = min(usable, key=lambda t: (t not in table_terms, len(carriers[t]), t))
+        if term in table_terms:
+            counts = table_terms[term]
+            found[atom] = (max(counts, key=lambda r: (counts[r], r)), term)
+        else:
+            found[atom] = ("noun:" + term, term)
+    return found
+
+
+def _follow_reason(atom: str, labels: dict[str, str], ties: dict[str, dict[str, float]]) -> Reason:
+    label = labels[atom]
+    row = ties.get(atom, {})
+    mine = sorted(
+        ((w, other) for other, w in row.items() if labels.get(other) == label),
+        key=lambda item: (-item[0], item[1]),
+    )
+    total = sum(row.values()) or 1.0
+    names = [other for _, other in mine[:3]]
+    shown = ", ".join(n.rpartition(".")[2] for n in names)
+    weight = sum(w for w, _ in mine) / total
+    return Reason(
+        "calls", f"uses and is used by {shown} of resource {label}", weight, tuple(names)
+    )
+
+
+def _fit(
+    clusters: dict[str, str],
+    adjacency: dict[str, dict[str, float]],
+    request: StrategyInput,
+    resources: int,
+) -> tuple[dict[str, str], str]:
+    """K given: merge the most coupled resources down to K (or split the largest, when there
+    are fewer resources than K). K not given: the K of highest modularity on the merge path."""
+    if request.k is not None:
+        if resources >= request.k:
+            fitted = merge_to_k(clusters, adjacency, request.k)
+        else:
+            fitted = fit_to_k(clusters, adjacency, request.k, request.seed)
+        return fitted, f"given: {request.k} services ({resources} resources before fitting)"
+    low, high = k_range(len(request.atoms))
+    best: tuple[float, int, dict[str, str]] | None = None
+    current = dict(clusters)
+    for k in range(min(high, resources), low - 1, -1):
+        current = merge_to_k(current, adjacency, k)
+        score = modularity(adjacency, current)
+        if best is None or score > best[0] + 1e-9:
+            best = (score, k, current)
+    if best is None:
+        return clusters, f"chosen: {resources} resources, fewer than the smallest K searched"
+    score, k, found = best
+    return found, (
+        f"chosen: {k} services, the highest modularity ({score:.3f}) while merging "
+        f"{resources} resources down to {low}"
+    )
+
+
+def _names(
+    clusters: dict[str, str], resource_of: dict[str, str], atoms: AtomGraph
+) -> dict[str, str]:
+    """A cluster is named after the resource it started from when that is one of its labels."""
+    names = {}
+    for label in set(clusters.values()):
+        if label.startswith("noun:"):
+            names[label] = label.removeprefix("noun:")
+        elif label in resource_of.values():
+            names[label] = label
+    return names
