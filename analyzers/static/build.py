@@ -8,6 +8,7 @@ from typing import Any
 from analyzers.static.access import Access
 from analyzers.static.entries import add_entry_points
 from analyzers.static.resolve import GraphBuilder, Resolver
+from analyzers.static.state import add_state
 from analyzers.static.tables import Tables
 from analyzers.static.transactions import Transactions
 from decomposer.model.graph import DependencyGraph
@@ -28,4 +29,5 @@ def build_graph(
     access.collect()
     access.add_to(graph)
     Transactions(resolver, access, graph).add_to_graph()
+    add_state(graph, resolver)
     add_entry_points(graph, resolver)

@@ -16,7 +16,7 @@ The result is a `facts` dict of plain lists (JSON-ready, so it caches and pickle
                  decorator_calls]   decorator_calls: [[name, args, kwargs], ...] of `@x(...)`
     scopes      {scope id: {"b": bindings, "c": calls, "r": references, "s": strings,
                             "k": detailed calls, "w": with blocks, "m": mutations,
-                            "v": constants}}
+                            "v": constants, "u": mutable containers, "g": global writes}}
                 bindings    [name, how, target]  how: def, import, instance, type, alias,
                                                   self, cls, const (a literal, target is
                                                   "scope.name"), model ("app_label.Model"
@@ -29,9 +29,13 @@ The result is a `facts` dict of plain lists (JSON-ready, so it caches and pickle
                             the calls data and entry-point rules read (`_DETAILED`); the
                             arguments as literals (see `literal`)
                 with blocks [[item expressions], first line, last line]
-                mutations   [dotted owner, line]  for `owner.attr = ...` and `owner.attr += ...`
+                mutations   [dotted owner, line]  for `owner.attr = ...`, `owner.attr += ...`
+                            and `owner[key] = ...`
                 constants   {name: literal}  module and class level literals; SQL strings
                             anywhere, as {"sql": summary} (see sql.py)
+                mutable containers  [name, line]  module level `NAME = {}` / `[]` / `set()` /
+                            `defaultdict(...)` …: state if code changes it at run time
+                global writes  [name, line]  assignments to a name a function declares `global`
     imports     [scope, target, line, tags, star]   target is absolute: "shop.models.Order"
     attrs       {class id: [[attribute, how, target], ...]}  from `self.x = Foo()`, `x: Foo`
     diagnostics [code, message, line]
@@ -88,6 +92,24 @@ _QUERYING = (
         {"select", "insert", "update", "delete", "query", "get", "add", "add_all", "merge"}
     )
 )
+_CONTAINER_NODES = (cst.Dict, cst.List, cst.Set, cst.DictComp, cst.ListComp, cst.SetComp)
+_CONTAINER_CALLS = frozenset(
+    {
+        "dict",
+        "list",
+        "set",
+        "defaultdict",
+        "OrderedDict",
+        "Counter",
+        "deque",
+        "WeakValueDictionary",
+        "WeakKeyDictionary",
+        "WeakSet",
+        "ChainMap",
+        "LRUCache",
+        "TTLCache",
+    }
+)
 # Calls that return (object, flag): the object is what the first name of an unpacking holds.
 _OBJECT_FIRST = frozenset(
     {"get_or_create", "update_or_create", "aget_or_create", "aupdate_or_create"}
@@ -119,13 +141,16 @@ class _Frame:
         "class_id",
         "constants",
         "detailed",
+        "globals",
         "id",
         "kind",
+        "mutable",
         "mutations",
         "record",
         "refs",
         "self_name",
         "strings",
+        "written_globals",
     )
 
     def __init__(self, id: str, kind: str, record: list[Any] | None, class_id: str | None):
@@ -140,6 +165,9 @@ class _Frame:
         self.blocks: list[list[Any]] = []
         self.mutations: list[list[Any]] = []
         self.constants: dict[str, Any] = {}
+        self.mutable: list[list[Any]] = []  # module level mutable containers
+        self.globals: set[str] = set()  # names declared `global` here
+        self.written_globals: list[list[Any]] = []
         self.self_name: str | None = None
         self.class_id = class_id  # for methods: the class whose `self` this is
 
@@ -261,6 +289,16 @@ def call_literal(node: cst.Call, depth: int = 0) -> dict[str, Any]:
         elif isinstance(kwargs.get("sql"), str):
             kwargs["sql"] = {"sql": summarize(kwargs["sql"])}
     return {"c": function, "a": args, "k": kwargs}
+
+
+def _is_mutable_container(node: cst.BaseExpression) -> bool:
+    """`{}`, `[]`, `{1}`, comprehensions, `dict()`, `defaultdict(list)`, `deque()` …"""
+    if isinstance(node, _CONTAINER_NODES):
+        return True
+    if isinstance(node, cst.Call):
+        name = dotted(node.func)
+        return name is not None and name.rpartition(".")[2] in _CONTAINER_CALLS
+    return False
 
 
 def _is_literal_name(node: cst.BaseExpression) -> bool:
@@ -389,7 +427,7 @@ class Collector(CodegenState):
             else:
                 return
 
-    def _add_mutation(self, target: cst.Attribute) -> None:
+    def _add_mutation(self, target: cst.Attribute | cst.Subscript) -> None:
         owner = dotted(target.value)
         if owner is not None:
             self.frames[-1].mutations.append([owner, self.line])
@@ -397,6 +435,8 @@ class Collector(CodegenState):
     def _bind_target(self, target: cst.BaseExpression, how: str, what: str) -> None:
         frame = self.frames[-1]
         if isinstance(target, cst.Name):
+            if target.value in frame.globals:
+                frame.written_globals.append([target.value, self.line])
             frame.bindings.append([target.value, how, what])
             if frame.kind == "class" and how != "local":  # a class attribute
                 self.attrs.setdefault(frame.id, []).append([target.value, how, what])
@@ -418,6 +458,8 @@ class Collector(CodegenState):
                 self._bind_target(element.value, "local", "")
         elif isinstance(target, cst.StarredElement):
             self._bind_target(target.value, "local", "")
+        elif isinstance(target, cst.Subscript):
+            self._add_mutation(target)
 
     # -- handlers ---------------------------------------------------------------------------
 
@@ -614,6 +656,10 @@ class Collector(CodegenState):
     def leave_quiet(self, node: cst.CSTNode) -> None:
         self.quiet -= 1
 
+    def enter_global(self, node: cst.Global) -> None:
+        self.quiet += 1
+        self.frames[-1].globals.update(n.name.value for n in node.names)
+
     def enter_quiet(self, node: cst.CSTNode) -> None:
         self.quiet += 1
 
@@ -641,6 +687,10 @@ class Collector(CodegenState):
 
     def enter_assign(self, node: cst.Assign) -> None:
         value = node.value
+        if len(self.frames) == 1 and _is_mutable_container(value):
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self.frames[0].mutable.append([target.target.value, self.line])
         how, what = self._value_binding(value)
         for target in node.targets:
             name = target.target
@@ -691,8 +741,10 @@ class Collector(CodegenState):
 
     def enter_aug_assign(self, node: cst.AugAssign) -> None:
         target = node.target
-        if isinstance(target, cst.Attribute):
+        if isinstance(target, (cst.Attribute, cst.Subscript)):
             self._add_mutation(target)
+        elif isinstance(target, cst.Name) and target.value in self.frames[-1].globals:
+            self.frames[-1].written_globals.append([target.value, self.line])
         if isinstance(target, cst.Name) and target.value == "__all__" and len(self.frames) == 1:
             self.all_names = (self.all_names or []) + (self._literal_names(node.value) or [])
 
@@ -773,6 +825,8 @@ class Collector(CodegenState):
                 "w": frame.blocks,
                 "m": frame.mutations,
                 "v": frame.constants,
+                "u": frame.mutable,
+                "g": frame.written_globals,
             }
             if any(scope.values()):
                 scopes[frame.id] = scope
@@ -802,7 +856,7 @@ _ENTER: dict[type, Any] = {
     cst.SimpleString: Collector.enter_string,
     cst.Import: Collector.enter_import,
     cst.ImportFrom: Collector.enter_import_from,
-    cst.Global: Collector.enter_quiet,
+    cst.Global: Collector.enter_global,
     cst.Nonlocal: Collector.enter_quiet,
     cst.If: Collector.enter_if,
     cst.Else: Collector.enter_else,

@@ -41,8 +41,14 @@ class Transactions:
                     tables = self._written(scope, data, first, last)
                     if not tables:
                         continue
+                    steps = sorted((line, table) for table, line in tables.items())
                     found.setdefault(scope, []).append(
-                        {"kind": kind, "line": first, "tables": sorted(tables)}
+                        {
+                            "kind": kind,
+                            "line": first,
+                            "tables": sorted(tables),
+                            "steps": [[line, table] for line, table in steps],
+                        }
                     )
                     for table in sorted(tables):
                         self.graph.add_edge(
@@ -131,18 +137,25 @@ class Transactions:
 
     # -- what they write -------------------------------------------------------------------
 
-    def _written(self, scope: str, data: dict[str, Any], first: int, last: int) -> set[str]:
-        tables = {t for t, line in self.access.writes.get(scope, ()) if first <= line <= last}
+    def _written(self, scope: str, data: dict[str, Any], first: int, last: int) -> dict[str, int]:
+        """table -> the first line of the scope that writes it, itself or through a call."""
+        found: dict[str, int] = {}
+
+        def add(tables: Iterable[str], line: int) -> None:
+            for table in tables:
+                found[table] = min(found.get(table, line), line)
+
+        for table, line in self.access.writes.get(scope, ()):
+            if first <= line <= last:
+                add((table,), line)
         for path, line in data["c"]:
             if first <= line <= last:
                 value = self.r.resolve_expr(scope, path)
+                if value is not None and value[0] == "class":
+                    value = self.r.member(value, "__init__")
                 if value is not None and value[0] == "function":
-                    tables |= self.reach(value[1])
-                elif value is not None and value[0] == "class":
-                    init = self.r.member(value, "__init__")
-                    if init is not None and init[0] == "function":
-                        tables |= self.reach(init[1])
-        return tables
+                    add(self.reach(value[1]), line)
+        return found
 
     def reach(self, start: str) -> frozenset[str]:
         """Tables a function writes, itself or through the functions it calls (iterative:

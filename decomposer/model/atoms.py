@@ -72,6 +72,8 @@ class Transaction:
     kind: str
     line: int
     tables: frozenset[str]
+    #: (line, table) in the order the scope first writes each table
+    steps: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass
@@ -162,17 +164,9 @@ class AtomGraph:
         for edge in graph.edges(EdgeKind.HANDLES):
             if edge.target in atom_of:
                 entries[edge.source].add(atom_of[edge.target])
-        # SQL joins written anywhere inside an atom are the atom's (metrics read them there)
-        joins: dict[str, set[tuple[str, str]]] = defaultdict(set)
-        for node_id, node in code.items():
-            for a, b in node.attrs.get("sql_joins", ()):
-                joins[atom_of[node_id]].add((a, b))
-        nodes = {
-            atom: replace(code[atom], attrs={**code[atom].attrs, "sql_joins": sorted(joins[atom])})
-            if atom in joins
-            else code[atom]
-            for atom in atoms
-        }
+        nodes = {atom: code[atom] for atom in atoms}
+        for atom, attrs in _folded_attrs(code, atom_of).items():
+            nodes[atom] = replace(nodes[atom], attrs={**nodes[atom].attrs, **attrs})
         transactions = []
         for node_id, node in sorted(code.items()):
             for found in node.attrs.get("transactions", ()):
@@ -182,6 +176,7 @@ class AtomGraph:
                         found["kind"],
                         found["line"],
                         frozenset(found["tables"]),
+                        tuple((line, table) for line, table in found.get("steps", ())),
                     )
                 )
         return cls(
@@ -242,6 +237,33 @@ def _atom(
         atom = _atom(parent, code, parents, level, memo)
     memo[node_id] = atom
     return atom
+
+
+# Attributes of code inside an atom that are the atom's too: SQL joins, in-process state.
+_FOLDED = ("sql_joins", "state")
+
+
+def _folded_attrs(code: dict[str, Node], atom_of: dict[str, str]) -> dict[str, dict[str, list]]:
+    found: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for node_id in sorted(code):
+        for key in _FOLDED:
+            values = code[node_id].attrs.get(key)
+            if values:
+                found[atom_of[node_id]][key].extend(values)
+    return {
+        atom: {key: _distinct(values) for key, values in attrs.items()}
+        for atom, attrs in found.items()
+    }
+
+
+def _distinct(values: list) -> list:
+    seen, kept = set(), []
+    for value in values:
+        key = repr(value)
+        if key not in seen:
+            seen.add(key)
+            kept.append(value)
+    return kept
 
 
 def _module(atom: str, code: dict[str, Node], parents: dict[str, str]) -> str:

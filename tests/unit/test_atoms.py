@@ -78,7 +78,7 @@ def test_data_comes_along(graph_of) -> None:
     kinds = {(a.atom, a.table, a.kind) for a in graph.access}
     assert ("app.billing.Invoice", "invoices", "writes") in kinds
     assert ("app.orders.checkout", "orders", "reads") in kinds
-    assert graph.nodes["app.orders.checkout"].attrs["sql_joins"] == [("invoices", "orders")]
+    assert graph.nodes["app.orders.checkout"].attrs["sql_joins"] == [["invoices", "orders"]]
     assert graph.writers() == {"invoices": {"app.billing.Invoice": 1}}
 
 
