@@ -6,9 +6,9 @@ Everything works on dict adjacencies (`{node: {other: weight}}`), so memory foll
 
 from __future__ import annotations
 
-import heapq
+import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 
 from decomposer.metrics import COUPLING_WEIGHTS
 from decomposer.model.atoms import AtomGraph
@@ -42,44 +42,36 @@ def directed_ties(
 def grow(
     labels: dict[str, str], ties: Adjacency, allowed: Iterable[str] | None = None
 ) -> dict[str, str]:
-    """Seeded region growing: the unlabelled node with the strongest tie to one label takes
-    it, then its own neighbours feel it; until nothing labelled reaches further.
-
-    `labels` is extended in place (and returned). Only `allowed` nodes (all, when None) are
-    labelled. Each edge is looked at a bounded number of times: O(E log E).
+    """Label propagation outwards from the labelled nodes, one ring at a time: every
+    unlabelled node next to a labelled one takes the label it is most tied to (ties broken
+    by the label, never by the node's own id, so renaming modules changes nothing); then
+    the next ring. `labels` is extended in place and returned; only `allowed` nodes (all,
+    when None) are labelled. Each edge is looked at twice at most: linear.
     """
     can = None if allowed is None else set(allowed)
-    pulls: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    heap: list[tuple[float, str]] = []
+    pulls: dict[str, Counter[str]] = defaultdict(Counter)
 
-    def feel(node: str, label: str) -> None:
-        for other in ties.get(node, {}):
-            if other in labels or (can is not None and other not in can):
-                continue
-            row = pulls[other]
-            row[label] += ties[other].get(node, 0.0) if other in ties else 0.0
-            heapq.heappush(heap, (-max(row.values()), other))
+    def feel(decided: Mapping[str, str]) -> set[str]:
+        ring = set()
+        for node, label in decided.items():
+            for other in ties.get(node, {}):
+                if other in labels or (can is not None and other not in can):
+                    continue
+                weight = ties[other].get(node, 0.0) if other in ties else 0.0
+                if weight > 0:
+                    pulls[other][label] += weight
+                    ring.add(other)
+        return ring
 
-    for node in sorted(labels):
-        feel(node, labels[node])
-    while heap:
-        strength, node = heapq.heappop(heap)
-        if node in labels:
-            continue
-        row = pulls[node]
-        best = max(row, key=lambda c: (row[c], c))
-        if -strength < row[best] - 1e-12:
-            continue  # a stale entry: a stronger one for this node is still in the heap
-        if row[best] <= 0:
-            continue
-        labels[node] = best
-        feel(node, best)
+    ring = feel(dict(labels))
+    while ring:
+        decided = {}
+        for node in ring:
+            row = pulls.pop(node)
+            decided[node] = max(row, key=lambda c: (round(row[c], 9), c))
+        labels.update(decided)
+        ring = feel(decided)
     return labels
-
-
-import os
-
-_MODE = os.environ.get("MERGE", "q")
 
 
 class Merger:
@@ -114,10 +106,6 @@ class Merger:
     def gain(self, a: str, b: str) -> float:
         """Newman's modularity gain of joining a and b (CNM's greedy criterion)."""
         weight = self.between[a].get(b, 0.0)
-        if _MODE == "share":
-            return weight / max(min(self.volume[a], self.volume[b]), 1e-12)
-        if _MODE == "assoc":
-            return weight / max(self.volume[a] * self.volume[b], 1e-12)
         return weight / self.total - self.volume[a] * self.volume[b] / (2 * self.total**2)
 
     def join(self, a: str, b: str) -> str:
@@ -194,6 +182,63 @@ def _closest_by_module(
         for other in others:
             votes[other] = sum(1 for n in members[other] if module_of(n) in mine)
     return max(others, key=lambda c: (votes[c], merger.size[c], c))
+
+
+def own_name(node: str, modules: Container[str] = ()) -> str:
+    """The part of a node id that survives moving its module: a class or function keeps its
+    name, an entry point or table node its whole id, a module nothing."""
+    if node.startswith(("uc:", "table:")):
+        return node
+    if node in modules:
+        return ""
+    return node.rpartition(".")[2]
+
+
+def structural_key(
+    node: str, adjacency: Adjacency, modules: Container[str] = ()
+) -> tuple[str, float, str]:
+    """A sort key that survives renaming modules: the node's own name, its weighted degree
+    and a digest of its neighbours' own names and weights (two same-named functions of
+    different modules almost always differ in what they touch)."""
+    row = adjacency.get(node, {})
+    around = sorted((own_name(other, modules), round(w, 9)) for other, w in row.items())
+    digest = hashlib.blake2b(repr(around).encode(), digest_size=8).hexdigest()
+    return own_name(node, modules), -round(sum(row.values()), 9), digest
+
+
+def louvain_invariant(
+    adjacency: Adjacency,
+    nodes: Iterable[str],
+    seed: int,
+    resolution: float = 1.0,
+    modules: Container[str] = (),
+) -> dict[str, str]:
+    """Louvain communities (node -> "c<i>") that do not depend on module names.
+
+    Louvain's result depends on the order nodes and edges are visited; ordering them by id
+    would let renaming a module change the result. Here nodes go by their own name and
+    weighted degree first, the id only breaking what is still tied.
+    """
+    import networkx as nx
+
+    order = sorted(set(nodes), key=lambda n: (*structural_key(n, adjacency, modules), n))
+    rank = {n: i for i, n in enumerate(order)}
+    graph = nx.Graph()
+    graph.add_nodes_from(order)
+    edges = sorted(
+        (rank[a], rank[b], weight)
+        for a in order
+        for b, weight in adjacency.get(a, {}).items()
+        if b in rank and rank[a] < rank[b] and weight > 0
+    )
+    graph.add_weighted_edges_from((order[a], order[b], w) for a, b, w in edges)
+    found = nx.community.louvain_communities(
+        graph, weight="weight", resolution=resolution, seed=seed
+    )
+    ordered = sorted(
+        (sorted(c, key=rank.__getitem__) for c in found), key=lambda c: (-len(c), rank[c[0]])
+    )
+    return {n: f"c{i}" for i, members in enumerate(ordered) for n in members}
 
 
 def k_range(atom_count: int) -> tuple[int, int]:

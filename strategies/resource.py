@@ -97,9 +97,10 @@ class ResourceStrategy:
         for atom, text in library.items():
             reasons[atom].append(Reason("shared", text, 1.0))
         module_shells(clusters, atoms, float(options["module_majority"]))
+        models = model_atoms(request.graph, atoms)
         for table, (parent, why) in merged.items():
             text = f"table {table} is a dependent of {parent} (foreign key; {why})"
-            for model in _models(request.graph, table, atoms):
+            for model in models.get(table, []):
                 reasons[model].append(Reason("dependent", text, 0.3, (table, parent)))
         names = _names(clusters, resource_of, atoms)
         return StrategyResult(clusters, k_choice, dict(reasons), names)
@@ -151,14 +152,12 @@ def _data_labels(
     """Atoms placed by data: model classes with their table, writers with what they write
     most, readers with what they read (when one resource dominates their reads)."""
     labels: dict[str, str] = {}
-    for table in atoms.tables:
-        for model in _models(graph, table, atoms):
-            labels[model] = resource_of[table]
-            reasons[model].append(
-                Reason(
-                    "model", f"maps table {table} (resource {resource_of[table]})", 1.0, (table,)
-                )
-            )
+    for table, found in sorted(model_atoms(graph, atoms).items()):
+        for model in found:
+            if model in labels:
+                continue
+            labels[model] = resource_of.get(table, table)
+            reasons[model].append(Reason("model", f"maps table {table}", 1.0, (table,)))
     share = float(options["query_share"])
     for atom in atoms.atoms:
         if atom in labels:
@@ -192,12 +191,15 @@ def _data_labels(
     return labels
 
 
-def _models(graph: DependencyGraph, table: str, atoms: AtomGraph) -> list[str]:
-    node_id = "table:" + table
-    if node_id not in graph:
-        return []
-    found = graph.node(node_id).attrs.get("models") or []
-    return sorted({atoms.atom_of[m] for m in found if m in atoms.atom_of})
+def model_atoms(graph: DependencyGraph, atoms: AtomGraph) -> dict[str, list[str]]:
+    """table -> the atoms of the model classes mapped to it (from each class's own
+    `attrs.table`, so it holds however the modules are named)."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for node in graph.nodes(NodeKind.CLASS):
+        table = node.attrs.get("table")
+        if table and node.id in atoms.atom_of:
+            found[table].add(atoms.atom_of[node.id])
+    return {table: sorted(models) for table, models in found.items()}
 
 
 def _noun_labels(

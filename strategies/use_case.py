@@ -18,6 +18,7 @@ from decomposer.plugins import StrategyInput, StrategyResult
 from decomposer.truth import SHARED
 from strategies._resource_common import (
     k_range,
+    louvain_invariant,
     merge_to_k,
     module_shells,
 )
@@ -75,7 +76,9 @@ class UseCaseStrategy:
             reach.pop(atom, None)
         graph = _combined(_bipartite(reach, cases), coupling(atoms), shared, options)
         nodes = sorted(n for n, row in graph.items() if row)
-        found = louvain(graph, nodes, request.seed, float(options["resolution"]))
+        modules = set(atoms.modules.values())
+        resolution = float(options["resolution"])
+        found = louvain_invariant(graph, nodes, request.seed, resolution, modules)
         communities = len({c for n, c in found.items() if n in atoms.nodes})
         rest = [a for a in atoms.atoms if a not in shared]
         found.update(
