@@ -146,6 +146,16 @@ def render_proposal_summary(summary: dict[str, Any], console: Console = stdout) 
     console.print(
         "  ".join(f"{m} [bold]{_number(values.get(m))}[/]" for m in KEY_METRICS if m in values)
     )
+    findings = summary.get("findings", {})
+    if findings:
+        parts = [
+            f"{kind} {sum(counts.values())}"
+            + (f" [red]({counts['high']} high)[/]" if counts.get("high") else "")
+            for kind, counts in findings.items()
+        ]
+        console.print("findings: " + ", ".join(parts))
+    if summary.get("extraction_order"):
+        console.print("extraction order: " + " → ".join(map(escape, summary["extraction_order"])))
     if summary.get("output"):
         console.print(f"Proposal written to [bold]{escape(summary['output'])}[/]")
 

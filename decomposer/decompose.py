@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from decomposer import metrics
 from decomposer.errors import ConfigError, PluginError
+from decomposer.findings import extraction_order, find
 from decomposer.model.atoms import AtomGraph
 from decomposer.model.proposal import Constraints, Placement, Proposal, Reason
 from decomposer.plugins import Strategy, StrategyInput, StrategyResult
@@ -66,7 +67,8 @@ def complete(
     atoms: AtomGraph,
     strategy_reasons: Mapping[str, list[Reason]] | None = None,
 ) -> Proposal:
-    """Fill in what follows from the members: explanations, tables, API, metrics."""
+    """Fill in what follows from the members: explanations, tables, API, metrics, findings
+    and the extraction order."""
     assignment = proposal.assignment()
     owners = metrics.table_owners(atoms, assignment)
     proposal.placements = explain(atoms, assignment, owners, strategy_reasons or {})
@@ -74,12 +76,15 @@ def complete(
     for table, ownership in sorted(owners.items()):
         if ownership.owner is not None:
             owned[ownership.owner].append(table)
+    dependencies = metrics.service_dependencies(atoms, assignment)
     proposal.derived = {
         "owned_tables": dict(owned),
         "tables": {table: o.to_dict() for table, o in sorted(owners.items())},
         "api": metrics.api_surface(atoms, assignment),
-        "dependencies": metrics.service_dependencies(atoms, assignment),
+        "dependencies": dependencies,
         "metrics": metrics.evaluate(atoms, assignment).to_dict(),
+        "findings": [f.to_dict() for f in find(atoms, assignment, owners, dependencies)],
+        "extraction_order": extraction_order(atoms, assignment, owners, dependencies),
     }
     return proposal
 

@@ -224,7 +224,18 @@ def proposal_summary(proposal: Proposal) -> dict[str, Any]:
         ],
         "shared": len(data["shared"]["members"]),
         "metrics": data["metrics"].get("overall", {}),
+        "findings": _count_findings(data["findings"]),
+        "extraction_order": [step["service"] for step in data["extraction_order"]],
     }
+
+
+def _count_findings(findings: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """kind -> severity -> how many."""
+    counts: dict[str, dict[str, int]] = {}
+    for finding in findings:
+        by_severity = counts.setdefault(finding["kind"], {})
+        by_severity[finding["severity"]] = by_severity.get(finding["severity"], 0) + 1
+    return dict(sorted(counts.items()))
 
 
 @dataclass(frozen=True)

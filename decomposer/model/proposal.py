@@ -159,6 +159,7 @@ class Proposal:
             "tables": derived.get("tables", {}),
             "metrics": derived.get("metrics", {}),
             "findings": derived.get("findings", []),
+            "extraction_order": derived.get("extraction_order", []),
             "explanations": {
                 atom: placement.to_dict() for atom, placement in sorted(self.placements.items())
             },

@@ -1,0 +1,112 @@
+"""Findings on the samples, with each sample's intended decomposition as the proposal."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from decomposer.decompose import complete
+from decomposer.findings import _cycles, extraction_order
+from decomposer.model.proposal import parse_proposal
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_monoliths"
+
+
+def intended(analysed, sample: str) -> dict:
+    """The truth file read as a proposal, completed with findings."""
+    truth = json.loads((SAMPLES / sample / "expected_decomposition.json").read_text())
+    data = {
+        "schema": 1,
+        "level": "class",
+        "services": {n: {"members": s["members"]} for n, s in truth["services"].items()},
+        "shared": {"members": truth["shared"]["members"]},
+    }
+    proposal, atoms = parse_proposal(data, analysed[sample], where=sample)
+    return complete(proposal, atoms).to_dict()
+
+
+@pytest.fixture(scope="module")
+def shop(analysed) -> dict:
+    return intended(analysed, "shop")
+
+
+def by_id(proposal: dict) -> dict[str, dict]:
+    return {f["id"]: f for f in proposal["findings"]}
+
+
+def test_order_placement_is_a_saga_across_the_owners_it_writes(shop) -> None:
+    [saga] = [
+        f for f in shop["findings"] if f["id"].startswith("saga:shop.services.core.place_order:")
+    ]
+    steps = saga["details"]["steps"]
+    services = [step["service"] for step in steps]
+    assert {"customers", "inventory", "payments", "shipping", "orders"} <= set(services)
+    assert saga["severity"] == "high"
+    assert saga["details"]["coordination"] == "orchestration"
+    reservations = next(s for s in steps if "stock_reservations" in s["tables"])
+    assert reservations["service"] == "inventory"
+    assert "shop.services.stock.reserve_line" in reservations["code"]
+    assert all(step["compensation"] for step in steps)
+    assert "outbox" in saga["advice"]
+
+
+def test_the_cross_area_reports_are_cqrs_candidates(shop) -> None:
+    found = by_id(shop)
+    summary = found["cqrs:shop.reporting.sales.customer_summary"]
+    assert {"orders", "payments", "customers"} <= set(summary["services"])
+    assert "orders" in summary["details"]["tables"]
+
+
+def test_shared_tables_and_cross_service_keys_are_listed(shop) -> None:
+    found = by_id(shop)
+    owners = {t: o["owner"] for t, o in shop["tables"].items()}
+    shared = [f for f in found.values() if f["kind"] == "shared-table"]
+    assert shared
+    for finding in shared:
+        table = finding["id"].removeprefix("shared-table:")
+        assert len(shop["tables"][table]["writers"]) >= 2
+        assert finding["details"]["owner"] == owners[table]
+    keys = [f for f in found.values() if f["kind"] == "cross-service-foreign-key"]
+    assert "cross-service-foreign-key:order_lines->products" in found
+    for finding in keys:
+        source, target = finding["id"].removeprefix("cross-service-foreign-key:").split("->")
+        assert owners[source] != owners[target]
+
+
+def test_ids_are_stable_and_severities_ordered(analysed, shop) -> None:
+    again = intended(analysed, "shop")
+    assert [f["id"] for f in again["findings"]] == [f["id"] for f in shop["findings"]]
+    order = ["high", "medium", "low", "info"]
+    ranks = [order.index(f["severity"]) for f in shop["findings"]]
+    assert ranks == sorted(ranks)
+
+
+def test_in_process_state_is_flagged_inside_its_service(analysed) -> None:
+    travel = by_id(intended(analysed, "travel"))
+    state = travel["stateful:travel.services.payments._gateway:global"]
+    assert state["severity"] == "medium"
+    assert state["evidence"][0].startswith("travel/services/payments.py:")
+
+
+def test_the_extraction_order_takes_every_service_once(shop) -> None:
+    order = [step["service"] for step in shop["extraction_order"]]
+    assert sorted(order) == sorted(shop["services"])
+    costs = [step["cost"] for step in shop["extraction_order"]]
+    assert costs[0] == min(costs)
+
+
+def test_a_cycle_is_reported_once_with_the_lightest_cut() -> None:
+    dependencies = {"a": {"b": 10}, "b": {"c": 8}, "c": {"a": 1, "d": 3}, "d": {}}
+    [finding] = _cycles(dependencies)
+    assert finding.id == "service-cycle:a+b+c"
+    assert finding.details["cut"] == [["c", "a", 1]]
+
+
+def test_extraction_starts_with_the_least_coupled_service(analysed) -> None:
+    from decomposer.model.atoms import AtomGraph
+
+    atoms = AtomGraph.from_graph(analysed["shop"])
+    dependencies = {"core": {"edge": 1, "hub": 9}, "hub": {"core": 9}, "edge": {}}
+    order = extraction_order(atoms, {}, {}, dependencies)
+    assert [step["service"] for step in order] == ["edge", "core", "hub"]
+    assert order[0]["calls_in"] == {"core": 1}
