@@ -287,13 +287,12 @@ def data_free(atoms: AtomGraph, data: set[str]) -> set[str]:
 
 
 def libraries(
-    atoms: AtomGraph, labels: Mapping[str, str], data: set[str], share: float
+    atoms: AtomGraph, labels: Mapping[str, str], free: set[str], share: float
 ) -> dict[str, str]:
-    """atom -> why it is a shared library: data-free code used from at least `share` of the
-    clusters (and at least 3) — a whole module of such code when the module as a whole is
-    used that widely, else the single atom."""
-    free = data_free(atoms, data)
-    clusters = {c for c in labels.values()}
+    """atom -> why it is a shared library: data-free code (`free`) used from at least
+    `share` of the clusters (and at least 3) — a whole module of such code when the module
+    as a whole is used that widely, else the single atom."""
+    clusters = set(labels.values())
     needed = max(3, share * len(clusters))
     module_users: dict[str, set[str]] = defaultdict(set)
     atom_users: dict[str, set[str]] = defaultdict(set)
@@ -320,4 +319,46 @@ def libraries(
     for atom, users in atom_users.items():
         if atom not in found and len(users) >= needed:
             found[atom] = f"touches no data, used from {len(users)} of {len(clusters)} resources"
+    return found
+
+
+def glue(
+    atoms: AtomGraph,
+    labels: Mapping[str, str],
+    shared: Mapping[str, str],
+    free: set[str],
+    share: float,
+) -> dict[str, str]:
+    """atom -> why it is shared glue: data-free code that wires together code of at least
+    `share` of the clusters (and at least 3), like an app factory registering every
+    blueprint; then, repeatedly, data-free code tied to nothing but shared code (the
+    settings only the app factory reads)."""
+    clusters = set(labels.values())
+    needed = max(3, share * len(clusters))
+    around: dict[str, set[str]] = defaultdict(set)
+    uses: dict[str, set[str]] = defaultdict(set)
+    for edge in atoms.edges:
+        if edge.kind in _USE_KINDS:
+            around[edge.source].add(edge.target)
+            around[edge.target].add(edge.source)
+        uses[edge.source].add(edge.target)  # an import inside a factory wires too
+    found: dict[str, str] = {}
+    for atom in sorted(free):
+        if atom in shared or atom in atoms.modules.values():
+            continue
+        wired = {labels[t] for t in uses[atom] if t in labels and t not in shared}
+        if len(wired) >= needed:
+            found[atom] = f"touches no data and wires together code of {len(wired)} resources"
+    modules = set(atoms.modules.values())  # module atoms follow their members instead
+    free = free - modules
+    done = set(shared) | set(found)
+    todo = sorted({n for a in done for n in around[a]} & free - done)
+    while todo:
+        following: set[str] = set()
+        for atom in todo:
+            if atom not in done and around[atom] <= done:
+                found[atom] = "touches no data and is tied only to shared code"
+                done.add(atom)
+                following |= around[atom] & free
+        todo = sorted(following - done)
     return found

@@ -16,14 +16,16 @@ from decomposer.terms import TECHNICAL, business_terms, split_identifier
 from decomposer.truth import SHARED
 from strategies._resource_common import (
     Merger,
+    data_free,
     directed_ties,
+    glue,
     grow,
     k_range,
     libraries,
     merge_to_k,
     module_shells,
 )
-from strategies.common import attach_isolated, coupling, fit_to_k, modularity
+from strategies.common import coupling, fit_to_k, modularity
 
 DEFAULTS: dict[str, Any] = {
     # a table's resource joins the resource of a table it points to when it is at most this
@@ -70,19 +72,18 @@ class ResourceStrategy:
         seeded = set(labels)
         ties = directed_ties(atoms, float(options["called_by_weight"]))
         first = grow(dict(labels), ties, atoms.atoms)
-        library = libraries(atoms, first, data, float(options["library_share"]))
+        free = data_free(atoms, data)
+        library = libraries(atoms, first, free, float(options["library_share"]))
+        library.update(glue(atoms, first, library, free, float(options["library_share"])))
         # grown again without the library, so that helpers pull nothing into a resource
         labels = {a: label for a, label in labels.items() if a not in library}
         grow(labels, ties, [a for a in atoms.atoms if a not in library])
         for atom in sorted(set(labels) - seeded):
             reasons[atom].append(_follow_reason(atom, labels, ties))
-        clusters = attach_isolated(
-            dict(labels), [a for a in atoms.atoms if a not in library], atoms.module_of
-        )
+        clusters = dict(labels)
         for atom in atoms.atoms:
             if atom not in labels and atom not in library:
-                text = "no data access and no edge to any resource: placed with its module"
-                reasons[atom].append(Reason("module", text, 0.1))
+                library[atom] = "nothing ties it to any resource"
         adjacency = coupling(atoms)
         for table in atoms.tables:
             # tables take part in the merging as members of their resource
