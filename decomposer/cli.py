@@ -197,6 +197,64 @@ def evaluate(
     _run(lambda: pipeline.evaluate(request), console.render_proposal_summary, output_format, debug)
 
 
+@app.command()
+def report(
+    graph: Annotated[Path, typer.Argument(help="graph.json written by decomposer analyze.")],
+    proposals: Annotated[
+        list[Path], typer.Argument(help="proposal.json files; several are compared.")
+    ],
+    out_dir: Annotated[
+        Path, typer.Option("-o", "--out-dir", help="Folder for the report files.")
+    ] = Path("report"),
+    formats: Annotated[
+        str, typer.Option("--format", help="Comma-separated: html, svg, md, json.")
+    ] = ",".join(pipeline.REPORT_FORMATS),
+    title: Annotated[str, typer.Option("--title", help="Heading of the report.")] = "",
+    debug: DebugOption = False,
+) -> None:
+    """Write reports of one or more proposals: HTML, graphviz SVG, markdown, JSON."""
+    request = pipeline.ReportRequest(graph, tuple(proposals), out_dir, _formats(formats), title)
+    _run(
+        lambda: pipeline.report(request, registry=default_registry()),
+        console.render_report_summary,
+        Format.text,
+        debug,
+    )
+
+
+@app.command("run")
+def run_all(
+    path: Annotated[Path, typer.Argument(help="The project folder to analyse.")],
+    out_dir: Annotated[
+        Path, typer.Option("-o", "--out-dir", help="Folder for the graph, proposals, report.")
+    ] = pipeline.RUN_DIR,
+    strategy: Annotated[
+        str | None,
+        typer.Option("--strategy", "-s", help="One strategy (default: compare all)."),
+    ] = None,
+    services: ServicesOption = None,
+    level: LevelOption = Level.class_,
+    seed: SeedOption = 0,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Re-parse every file.")] = False,
+    output_format: FormatOption = Format.text,
+    debug: DebugOption = False,
+) -> None:
+    """Analyse, decompose and report in one go: the first command to run."""
+    request = pipeline.RunRequest(
+        path, out_dir, strategy, services, level.value, seed, not no_cache
+    )
+
+    def action() -> pipeline.Outcome:
+        with console.BarProgress() as progress:
+            return pipeline.run(request, registry=default_registry(), progress=progress)
+
+    _run(action, console.render_run_summary, output_format, debug)
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    return tuple(f.strip() for f in text.split(",") if f.strip())
+
+
 @app.command("strategies")
 def list_strategies(output_format: FormatOption = Format.text, debug: DebugOption = False) -> None:
     """List the installed strategies."""

@@ -194,3 +194,27 @@ def render_strategies(summary: dict[str, Any], console: Console = stdout) -> Non
         what = entry.get("summary") or f"[red]cannot load: {escape(entry.get('error', ''))}[/]"
         table.add_row(escape(entry["name"]), what)
     console.print(table)
+
+
+def render_report_summary(summary: dict[str, Any], console: Console = stdout) -> None:
+    for path in summary["files"]:
+        console.print(f"wrote {escape(path)}")
+    if summary["report"]:
+        console.print(f"Report: [bold]{escape(summary['report'])}[/]")
+
+
+def render_run_summary(summary: dict[str, Any], console: Console = stdout) -> None:
+    analysis = summary["analysis"]
+    console.print(
+        f"Analysed {analysis['modules']:,} modules ({analysis['lines_of_code']:,} lines of "
+        f"code); proposed {len(summary['services'])} services with "
+        f"[bold]{escape(summary['strategy'])}[/]"
+        + (
+            f", compared with {len(summary['compared']) - 1} other strategies"
+            if len(summary["compared"]) > 1
+            else ""
+        )
+    )
+    for name, message in summary["failed"].items():
+        console.print(f"[red]{escape(name)} failed:[/] {escape(message)}")
+    console.print(f"Report: [bold]{escape(summary['report'])}[/]")

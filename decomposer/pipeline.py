@@ -4,6 +4,7 @@ outcome, and prints nothing: rendering is the CLI's job."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,7 +21,15 @@ from decomposer.model.atoms import DEFAULT_LEVEL, AtomGraph
 from decomposer.model.graph import DependencyGraph, NodeKind
 from decomposer.model.graph_json import graph_from_dict, graph_to_dict
 from decomposer.model.proposal import Constraints, Proposal, parse_constraints, parse_proposal
-from decomposer.plugins import STRATEGIES, AnalysisContext, Progress, Registry, StrategyInput
+from decomposer.plugins import (
+    REPORTS,
+    STRATEGIES,
+    AnalysisContext,
+    Progress,
+    Registry,
+    ReportInput,
+    StrategyInput,
+)
 from decomposer.truth import load_truth
 
 GRAPH_PATH = Path("graph.json")
@@ -337,3 +346,134 @@ def list_strategies(registry: Registry) -> Outcome:
             entry["error"] = err.message
         found.append(entry)
     return Outcome(0, {"strategies": found})
+
+
+# -- report, run --------------------------------------------------------------------------
+
+REPORT_FORMATS = ("html", "svg", "md", "json")
+RUN_DIR = Path("decomposer-report")
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    graph: Path
+    proposals: tuple[Path, ...]
+    out_dir: Path = Path("report")
+    formats: tuple[str, ...] = REPORT_FORMATS
+    title: str = ""
+
+
+def report(request: ReportRequest, *, registry: Registry) -> Outcome:
+    """Render proposals (re-scored against the graph) as HTML, SVG, markdown and JSON."""
+    started = time.perf_counter()
+    if not request.proposals:
+        raise InputError("no proposal given", hint="pass one or more proposal.json files")
+    graph = load_graph(request.graph)
+    proposals = []
+    for path in request.proposals:
+        proposal, atoms = parse_proposal(read_json(path, what="proposal"), graph, where=str(path))
+        assert atoms is not None
+        proposals.append(complete(proposal, atoms).to_dict())
+    title = request.title or request.graph.resolve().parent.name
+    files = render_reports(graph, proposals, request.out_dir, request.formats, title, registry)
+    return Outcome(0, _report_summary(files, started))
+
+
+def render_reports(
+    graph: DependencyGraph,
+    proposals: list[dict[str, Any]],
+    out_dir: Path,
+    formats: tuple[str, ...],
+    title: str,
+    registry: Registry,
+) -> list[Path]:
+    unknown = [f for f in formats if f not in registry.names(REPORTS)]
+    if unknown:
+        raise ConfigError(
+            f"unknown report format '{unknown[0]}'",
+            hint=f"use some of: {', '.join(registry.names(REPORTS))}",
+        )
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create {out_dir}: {exc.strerror or exc}") from exc
+    request = ReportInput(graph, tuple(proposals), out_dir, title, shutil.which("dot"))
+    files: list[Path] = []
+    for name in formats:
+        files.extend(registry.report(name).render(request))
+    return files
+
+
+def _report_summary(files: list[Path], started: float) -> dict[str, Any]:
+    html = [str(f) for f in files if f.suffix == ".html"]
+    return {
+        "files": [str(f) for f in files],
+        "report": html[0] if html else (str(files[0]) if files else None),
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    root: Path
+    out_dir: Path = RUN_DIR
+    #: One strategy; None: every installed strategy, the default one featured.
+    strategy: str | None = None
+    k: int | None = None
+    level: str = DEFAULT_LEVEL
+    seed: int = 0
+    use_cache: bool = True
+    formats: tuple[str, ...] = REPORT_FORMATS
+
+
+def run(request: RunRequest, *, registry: Registry, progress: Progress | None = None) -> Outcome:
+    """analyze -> decompose (one strategy, or all compared) -> report, with good defaults."""
+    started = time.perf_counter()
+    out = request.out_dir
+    graph_path = out / "graph.json"
+    analysis = analyze(
+        AnalyzeRequest(request.root, graph_path, use_cache=request.use_cache),
+        registry=registry,
+        progress=progress,
+    ).summary
+    config = request.root / "pyproject.toml"
+    base = DecomposeRequest(
+        graph_path,
+        request.strategy or DEFAULT_STRATEGY,
+        request.k,
+        request.level,
+        request.seed,
+        out / PROPOSAL_PATH,
+        config if config.is_file() else None,
+    )
+    prepared = _prepare(base)
+    names = [request.strategy] if request.strategy else registry.names(STRATEGIES)
+    names = sorted(names, key=lambda n: (n != base.strategy, n))  # the featured one first
+    proposals, failed = [], {}
+    for name in names:
+        try:
+            proposal = run_strategy(registry.strategy(name), prepared.input_for(name)).to_dict()
+        except DecomposerError as err:
+            if name == base.strategy:
+                raise
+            failed[name] = err.message
+            continue
+        write_json(out / "proposals" / f"{name}.json", proposal)
+        proposals.append(proposal)
+    title = request.root.resolve().name
+    files = render_reports(prepared.graph, proposals, out, request.formats, title, registry)
+    featured = proposals[0]
+    return Outcome(
+        0,
+        _report_summary(files, started)
+        | {
+            "analysis": {
+                k: analysis[k] for k in ("modules", "classes", "functions", "lines_of_code")
+            },
+            "strategy": featured["strategy"],
+            "services": sorted(featured["services"]),
+            "compared": [p["strategy"] for p in proposals],
+            "failed": failed,
+            "out_dir": str(out),
+        },
+    )

@@ -1,5 +1,5 @@
-"""Plugins: what an analyzer, a strategy (and later a report) must look like, and the
-registry that finds them through entry points.
+"""Plugins: what an analyzer, a strategy and a report must look like, and the registry
+that finds them through entry points.
 
 Built-in plugins are registered in pyproject.toml exactly as a third-party one would be, so
 the core never imports them by name. Discovery reads only metadata; a plugin is imported
@@ -111,7 +111,37 @@ class Strategy(Protocol):
     def decompose(self, request: StrategyInput) -> StrategyResult: ...
 
 
-_SHAPES: dict[str, type] = {ANALYZERS: Analyzer, STRATEGIES: Strategy}
+@dataclass(frozen=True)
+class ReportInput:
+    """What a report is given: the graph and one or more completed proposals."""
+
+    graph: DependencyGraph
+    #: Each proposal as in proposal.json (docs/proposal-format.md), derived sections filled;
+    #: several when strategies are compared (the first is the one to feature).
+    proposals: tuple[dict[str, Any], ...]
+    #: Folder to write into (it exists); write through decomposer.files (whole or nothing).
+    out_dir: Path
+    title: str
+    #: The graphviz `dot` binary, or None when it is not installed.
+    dot: str | None
+
+
+@runtime_checkable
+class Report(Protocol):
+    """Renders proposals into files (`name` is the --format value: html, svg, md, json).
+
+    `render` writes its files into `request.out_dir` and returns their paths. Everything
+    that comes from the analysed code (names, paths, SQL, routes) must be escaped for the
+    output's language.
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+
+    def render(self, request: ReportInput) -> list[Path]: ...
+
+
+_SHAPES: dict[str, type] = {ANALYZERS: Analyzer, STRATEGIES: Strategy, REPORTS: Report}
 
 
 @dataclass(frozen=True, order=True)
@@ -183,6 +213,9 @@ class Registry:
 
     def strategy(self, name: str) -> Strategy:
         return self.load(STRATEGIES, name)()  # type: ignore[no-any-return]
+
+    def report(self, name: str) -> Report:
+        return self.load(REPORTS, name)()  # type: ignore[no-any-return]
 
 
 def default_registry() -> Registry:
