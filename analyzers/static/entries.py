@@ -415,6 +415,9 @@ class _Entries:
             target = _node(value)
             if methods is None and value is not None and value[0] == "function":
                 methods, framework = self.function_methods(value[1], framework)
+            elif methods is None and value is not None and value[0] == "external":
+                served = _GENERIC_VIEWS.get(value[1].rpartition(".")[2], "")  # LoginView
+                methods = [verb.upper() for verb in served.split()] or None
             handlers = dict.fromkeys(methods or ["ANY"], target or written)
         self.emit(framework, handlers, path, route, site, name)
 

@@ -995,17 +995,28 @@ def test_unresolvable_http_handlers_keep_their_entry(graph_of) -> None:
         {
             "urls.py": """\
                 from django.contrib import admin
+                from django.contrib.auth import views as auth_views
                 from django.urls import path
 
                 from vendor.views import status
 
-                urlpatterns = [path("status/", status), path("admin/", admin.site.urls)]
+                urlpatterns = [
+                    path("status/", status),
+                    path("admin/", admin.site.urls),
+                    path("login/", auth_views.LoginView.as_view()),
+                ]
                 """,
         }
     )
-    # admin.site.urls is an include of code outside the project: no entry at all
-    assert entries(graph) == {"entry:http:ANY /status/": set()}
+    # admin.site.urls with no project ModelAdmin registered: no entry at all
+    assert entries(graph) == {
+        "entry:http:ANY /status/": set(),
+        # a view class of Django's own: the methods it serves, no project handler
+        "entry:http:GET /login/": set(),
+        "entry:http:POST /login/": set(),
+    }
     assert graph.node("entry:http:ANY /status/").attrs["handler"] == "status"
+    assert graph.node("entry:http:GET /login/").attrs["handler"] == "auth_views.LoginView"
 
 
 def test_no_entries_in_plain_code(graph_of) -> None:
