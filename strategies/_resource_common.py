@@ -12,7 +12,7 @@ from collections.abc import Callable, Container, Iterable, Mapping
 
 from decomposer.metrics import COUPLING_WEIGHTS
 from decomposer.model.atoms import AtomGraph
-from decomposer.model.graph import EdgeKind, NodeKind
+from decomposer.model.graph import DependencyGraph, EdgeKind, NodeKind
 from decomposer.truth import SHARED
 from strategies.common import MAX_K, MIN_ATOMS_PER_SERVICE, MIN_K, Adjacency
 
@@ -246,26 +246,57 @@ def k_range(atom_count: int) -> tuple[int, int]:
     return MIN_K, max(MIN_K, min(MAX_K, atom_count // MIN_ATOMS_PER_SERVICE))
 
 
-def module_shells(clusters: dict[str, str], atoms: AtomGraph, majority: float) -> dict[str, str]:
-    """A module atom (the module's own top-level code) goes with its members when at least
-    `majority` of them share one cluster; a module whose members are spread over clusters
-    is a shell of the layered monolith (models.py, views.py) and is proposed as shared.
+def containers(
+    clusters: dict[str, str],
+    atoms: AtomGraph,
+    graph: DependencyGraph,
+    majority: float,
+    loose: Iterable[str] = (),
+) -> dict[str, str]:
+    """Place what has no evidence of its own by what contains it or what it contains, and
+    return what moved: a `loose` class or function (tied to nothing) goes where its
+    module's other atoms went; a module atom (the module's own top-level code) goes with
+    its members; a package with no code of its own goes with what is inside it. Each goes
+    to the cluster of at least `majority` of those atoms, else it is shared: a module whose
+    members are spread over services is a shell of the layered monolith (models.py).
 
-    Containment, not the module's name, decides: renaming modules changes nothing.
+    Containment, never a name, decides: renaming modules changes nothing.
     """
-    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    loose = set(loose)
+    inside: dict[str, list[str]] = defaultdict(list)
     for atom in atoms.atoms:
-        module = atoms.module_of(atom)
-        if module != atom and clusters.get(atom, SHARED) != SHARED:
-            votes[module][clusters[atom]] += 1
-    moved = {}
-    for atom in atoms.atoms:
-        if atoms.nodes[atom].kind != NodeKind.MODULE or not votes.get(atom):
-            continue
-        counts = votes[atom]
-        top, n = max(counts.items(), key=lambda item: (item[1], item[0]))
-        moved[atom] = top if n >= majority * sum(counts.values()) else SHARED
+        if atoms.module_of(atom) != atom:
+            inside[atoms.module_of(atom)].append(atom)
+
+    def verdict(voters: Iterable[str]) -> str:
+        votes = Counter(clusters.get(a, SHARED) for a in voters)
+        if not votes:
+            return SHARED
+        top, n = max(votes.items(), key=lambda item: (item[1], item[0]))
+        return top if n >= majority * sum(votes.values()) else SHARED
+
+    moved: dict[str, str] = {}
+    for atom in sorted(loose):
+        if atoms.nodes[atom].kind != NodeKind.MODULE:
+            moved[atom] = verdict(a for a in inside[atoms.module_of(atom)] if a not in loose)
     clusters.update(moved)
+    modules = [a for a in atoms.atoms if atoms.nodes[a].kind == NodeKind.MODULE]
+    shells = {m: verdict(inside[m]) for m in modules if inside[m]}
+    clusters.update(shells)
+    moved.update(shells)
+    packages = {}
+    for package in modules:
+        if inside[package]:
+            continue
+        below, todo = [], list(graph.children(package)) if package in graph else []
+        while todo:
+            node = todo.pop()
+            if node in atoms.nodes and node != package:
+                below.append(node)
+            todo.extend(graph.children(node))
+        packages[package] = verdict(below)
+    clusters.update(packages)
+    moved.update(packages)
     return moved
 
 

@@ -16,6 +16,7 @@ from decomposer.terms import TECHNICAL, business_terms, split_identifier
 from decomposer.truth import SHARED
 from strategies._resource_common import (
     Merger,
+    containers,
     data_free,
     directed_ties,
     glue,
@@ -23,7 +24,6 @@ from strategies._resource_common import (
     k_range,
     libraries,
     merge_to_k,
-    module_shells,
 )
 from strategies.common import coupling, fit_to_k, modularity
 
@@ -81,9 +81,7 @@ class ResourceStrategy:
         for atom in sorted(set(labels) - seeded):
             reasons[atom].append(_follow_reason(atom, labels, ties))
         clusters = dict(labels)
-        for atom in atoms.atoms:
-            if atom not in labels and atom not in library:
-                library[atom] = "nothing ties it to any resource"
+        loose = [a for a in atoms.atoms if a not in labels and a not in library]
         adjacency = coupling(atoms)
         for table in atoms.tables:
             # tables take part in the merging as members of their resource
@@ -97,7 +95,7 @@ class ResourceStrategy:
         clusters = {a: clusters.get(a, SHARED) for a in atoms.atoms}
         for atom, text in library.items():
             reasons[atom].append(Reason("shared", text, 1.0))
-        module_shells(clusters, atoms, float(options["module_majority"]))
+        containers(clusters, atoms, request.graph, float(options["module_majority"]), loose)
         models = model_atoms(request.graph, atoms)
         for table, (parent, why) in merged.items():
             text = f"table {table} is a dependent of {parent} (foreign key; {why})"

@@ -17,10 +17,10 @@ from decomposer.model.proposal import Reason
 from decomposer.plugins import StrategyInput, StrategyResult
 from decomposer.truth import SHARED
 from strategies._resource_common import (
+    containers,
     k_range,
     louvain_invariant,
     merge_to_k,
-    module_shells,
 )
 from strategies.common import (
     attach_isolated,
@@ -80,12 +80,8 @@ class UseCaseStrategy:
         resolution = float(options["resolution"])
         found = louvain_invariant(graph, nodes, request.seed, resolution, modules)
         communities = len({c for n, c in found.items() if n in atoms.nodes})
-        rest = [a for a in atoms.atoms if a not in shared]
-        found.update(
-            attach_isolated(
-                {a: c for a, c in found.items() if a in atoms.nodes}, rest, atoms.module_of
-            )
-        )
+        # an atom with no edge at all is in no community: nothing ties it to any service
+        loose = [a for a in atoms.atoms if a not in shared and a not in found]
         if request.k is not None:
             if communities >= request.k:
                 fitted = merge_to_k(found, graph, request.k, atoms.modules.get)
@@ -94,8 +90,9 @@ class UseCaseStrategy:
             k_choice = f"given: {request.k} services ({communities} communities)"
         else:
             fitted, k_choice = _choose(found, graph, request, communities)
-        clusters = {a: SHARED if a in shared else fitted[a] for a in atoms.atoms}
-        module_shells(clusters, atoms, float(options["module_majority"]))
+        clusters = {a: fitted.get(a, SHARED) for a in atoms.atoms}
+        majority = float(options["module_majority"])
+        containers(clusters, atoms, request.graph, majority, loose)
         mode = "traced" if traced else f"static, {depth} calls deep"
         k_choice += f"; {len(cases)} use cases ({mode})"
         reasons = _reasons(atoms, clusters, reach, shared, len(cases), fitted)
