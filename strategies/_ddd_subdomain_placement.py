@@ -12,6 +12,7 @@ Everything walks the sparse edge list: no step is quadratic in the number of ato
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -373,3 +374,62 @@ def _shared_text(atom: str, clusters: Mapping[str, str], links: Links) -> str:
     if len(used) >= 3:
         return f"calls into {len(used)} services with no favourite: glue"
     return "part of a utility module that serves many services"
+
+
+# -- small weighted graphs (entities, terms) ------------------------------------------------
+
+
+def normalised(relations: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
+    """w(a, b) / sqrt(strength(a) x strength(b)): a hub entity every other one points to
+    (customers, patients) stops pulling the whole model into its context."""
+    strength = {a: sum(row.values()) for a, row in relations.items()}
+    return {
+        a: {b: w / math.sqrt(strength[a] * strength[b]) for b, w in row.items() if w > 0}
+        for a, row in relations.items()
+    }
+
+
+def merge_to_k(
+    clusters: Mapping[str, str], adjacency: Mapping[str, Mapping[str, float]], k: int
+) -> dict[str, str]:
+    """Greedy modularity merging (Clauset, Newman, Moore) of the given clusters down to k:
+    each step merges the two joined clusters whose union raises modularity most (or lowers
+    it least); clusters joined to nothing go last, the smallest into the smallest."""
+    result = dict(clusters)
+    members: dict[str, set[str]] = defaultdict(set)
+    for node, cluster in result.items():
+        members[cluster].add(node)
+    between: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    volume: dict[str, float] = defaultdict(float)
+    total = 0.0
+    for a, row in adjacency.items():
+        for b, weight in row.items():
+            ca, cb = result.get(a), result.get(b)
+            if ca is None or cb is None:
+                continue
+            volume[ca] += weight
+            total += weight
+            if ca != cb:
+                between[ca][cb] += weight
+    while len(members) > k:
+        pairs = [(a, b) for a in sorted(between) for b in sorted(between[a]) if a < b]
+        if pairs and total:
+
+            def gain(pair: tuple[str, str]) -> float:
+                a, b = pair
+                return between[a][b] / total - volume[a] * volume[b] / total**2
+
+            keep, gone = max(pairs, key=lambda p: (gain(p), p))
+        else:
+            gone, keep = sorted(members, key=lambda c: (len(members[c]), c))[:2]
+        for node in members.pop(gone):
+            result[node] = keep
+            members[keep].add(node)
+        volume[keep] += volume.pop(gone, 0.0)
+        for other, weight in between.pop(gone, {}).items():
+            between[other].pop(gone, None)
+            if other != keep:
+                between[keep][other] += weight
+                between[other][keep] += weight
+        between[keep].pop(keep, None)
+    return result

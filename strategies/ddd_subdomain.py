@@ -16,7 +16,14 @@ from decomposer.model.graph import DependencyGraph, EdgeKind, NodeKind
 from decomposer.model.proposal import Reason
 from decomposer.plugins import StrategyInput, StrategyResult
 from decomposer.terms import business_terms
-from strategies._ddd_subdomain_placement import DataUse, data_of, reaches_data, settle
+from strategies._ddd_subdomain_placement import (
+    DataUse,
+    data_of,
+    merge_to_k,
+    normalised,
+    reaches_data,
+    settle,
+)
 from strategies.common import attach_isolated, coupling, fit_to_k, louvain, modularity
 
 #: Options (`[tool.decomposer.strategies.ddd_subdomain]`) and their defaults.
@@ -236,62 +243,6 @@ def _contexts(
     else:  # fewer entities (or groups of them) than services: split what will split
         found = fit_to_k(found, normal, request.k, request.seed)
     return _named(found, normal), f"given: {request.k} services"
-
-
-def normalised(relations: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
-    """w(a, b) / sqrt(strength(a) x strength(b)): a hub entity every other one points to
-    (customers, patients) stops pulling the whole model into its context."""
-    strength = {a: sum(row.values()) for a, row in relations.items()}
-    return {
-        a: {b: w / math.sqrt(strength[a] * strength[b]) for b, w in row.items() if w > 0}
-        for a, row in relations.items()
-    }
-
-
-def merge_to_k(
-    clusters: Mapping[str, str], adjacency: Mapping[str, Mapping[str, float]], k: int
-) -> dict[str, str]:
-    """Greedy modularity merging (Clauset, Newman, Moore) of the given clusters down to k:
-    each step merges the two joined clusters whose union raises modularity most (or lowers
-    it least); clusters joined to nothing go last, the smallest into the smallest."""
-    result = dict(clusters)
-    members: dict[str, set[str]] = defaultdict(set)
-    for node, cluster in result.items():
-        members[cluster].add(node)
-    between: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    volume: dict[str, float] = defaultdict(float)
-    total = 0.0
-    for a, row in adjacency.items():
-        for b, weight in row.items():
-            ca, cb = result.get(a), result.get(b)
-            if ca is None or cb is None:
-                continue
-            volume[ca] += weight
-            total += weight
-            if ca != cb:
-                between[ca][cb] += weight
-    while len(members) > k:
-        pairs = [(a, b) for a in sorted(between) for b in sorted(between[a]) if a < b]
-        if pairs and total:
-
-            def gain(pair: tuple[str, str]) -> float:
-                a, b = pair
-                return between[a][b] / total - volume[a] * volume[b] / total**2
-
-            keep, gone = max(pairs, key=lambda p: (gain(p), p))
-        else:
-            gone, keep = sorted(members, key=lambda c: (len(members[c]), c))[:2]
-        for node in members.pop(gone):
-            result[node] = keep
-            members[keep].add(node)
-        volume[keep] += volume.pop(gone, 0.0)
-        for other, weight in between.pop(gone, {}).items():
-            between[other].pop(gone, None)
-            if other != keep:
-                between[keep][other] += weight
-                between[other][keep] += weight
-        between[keep].pop(keep, None)
-    return result
 
 
 def _named(contexts: Mapping[str, str], relations: Mapping[str, Mapping[str, float]]):
