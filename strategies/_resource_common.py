@@ -7,14 +7,26 @@ Everything works on dict adjacencies (`{node: {other: weight}}`), so memory foll
 from __future__ import annotations
 
 import hashlib
+import heapq
 from collections import Counter, defaultdict
 from collections.abc import Callable, Container, Iterable, Mapping
 
 from decomposer.metrics import COUPLING_WEIGHTS
 from decomposer.model.atoms import AtomGraph
 from decomposer.model.graph import DependencyGraph, EdgeKind, NodeKind
+from decomposer.model.proposal import Reason
+from decomposer.plugins import StrategyInput, StrategyResult
 from decomposer.truth import SHARED
-from strategies.common import MAX_K, MIN_ATOMS_PER_SERVICE, MIN_K, Adjacency
+from strategies.common import (
+    MAX_K,
+    MIN_ATOMS_PER_SERVICE,
+    MIN_K,
+    Adjacency,
+    attach_isolated,
+    choose_k,
+    coupling,
+    fit_to_k,
+)
 
 #: How much an atom follows the atoms that use it, next to the atoms it uses (1.0): code
 #: belongs with what it calls ("code that calls it") more than with whoever calls it.
@@ -99,9 +111,12 @@ class Merger:
         self._renamed: dict[str, str] = {}
 
     def find(self, label: str) -> str:
-        while label in self._renamed:
-            label = self._renamed[label]
-        return label
+        root = label
+        while root in self._renamed:
+            root = self._renamed[root]
+        while label != root:  # path compression keeps later look-ups short
+            self._renamed[label], label = root, self._renamed[label]
+        return root
 
     def gain(self, a: str, b: str) -> float:
         """Newman's modularity gain of joining a and b (CNM's greedy criterion)."""
@@ -139,49 +154,49 @@ def merge_to_k(
     joins a small cluster to the one it talks to, and keeps two big ones apart unless they
     are really entangled. A cluster tied to no other carries no evidence, so it goes first:
     to the cluster most of its members' modules went to (`module_of`; a weak hint, used only
-    here), else to the largest.
+    here), else to the largest. A pair's gain changes only when one of the two changes, so
+    a heap with stale entries skipped finds the best pair in O(log) per step.
     """
     merger = Merger(clusters, adjacency)
-    members: dict[str, list[str]] = defaultdict(list)
-    for node, cluster in merger.of.items():
-        members[cluster].append(node)
-    while len(merger.alive) > k:
-        loose = sorted(
-            (c for c in merger.alive if not merger.between[c]),
-            key=lambda c: (merger.size[c], c),
-        )
-        if loose:
-            a = loose[0]
-            b = _closest_by_module(a, members, merger, module_of)
-        else:
-            best: tuple[float, str, str] | None = None
-            for x in sorted(merger.alive):
-                for y in merger.between[x]:
-                    if x < y:
-                        candidate = (merger.gain(x, y), x, y)
-                        if best is None or candidate > best:
-                            best = candidate
-            assert best is not None
-            _, a, b = best
-        keep = merger.join(a, b)
-        gone = b if keep == a else a
-        members[keep].extend(members.pop(gone, []))
-    return merger.result()
-
-
-def _closest_by_module(
-    cluster: str,
-    members: Mapping[str, list[str]],
-    merger: Merger,
-    module_of: Callable[[str], str | None] | None,
-) -> str:
-    others = [c for c in merger.alive if c != cluster]
-    votes: Counter[str] = Counter()
+    by_module: dict[str, Counter[str]] = defaultdict(Counter)
+    modules_of: dict[str, set[str]] = defaultdict(set)
     if module_of is not None:
-        mine = {module_of(n) for n in members[cluster]} - {None}
-        for other in others:
-            votes[other] = sum(1 for n in members[other] if module_of(n) in mine)
-    return max(others, key=lambda c: (votes[c], merger.size[c], c))
+        for node, cluster in merger.of.items():
+            module = module_of(node)
+            if module is not None:
+                by_module[module][cluster] += 1
+                modules_of[cluster].add(module)
+    loose = sorted(
+        (c for c in merger.alive if not merger.between[c]), key=lambda c: (merger.size[c], c)
+    )
+    for cluster in loose:
+        if len(merger.alive) <= k:
+            break
+        votes: Counter[str] = Counter()
+        for module in modules_of[cluster]:
+            for other, n in by_module[module].items():
+                votes[merger.find(other)] += n
+        others = [c for c in merger.alive if c != cluster]
+        merger.join(cluster, max(others, key=lambda c: (votes[c], merger.size[c], c)))
+    version: Counter[str] = Counter()
+    heap: list[tuple[float, str, str, int, int]] = []
+
+    def push(a: str) -> None:
+        for b in merger.between[a]:
+            x, y = min(a, b), max(a, b)
+            gain = round(merger.gain(x, y), 12)
+            heapq.heappush(heap, (-gain, x, y, version[x], version[y]))
+
+    for cluster in sorted(merger.alive):
+        push(cluster)
+    while len(merger.alive) > k and heap:
+        _, a, b, va, vb = heapq.heappop(heap)
+        if a not in merger.alive or b not in merger.alive or (va, vb) != (version[a], version[b]):
+            continue
+        keep = merger.join(a, b)
+        version[keep] += 1
+        push(keep)
+    return merger.result()
 
 
 def own_name(node: str, modules: Container[str] = ()) -> str:
@@ -273,7 +288,7 @@ def containers(
         if not votes:
             return SHARED
         top, n = max(votes.items(), key=lambda item: (item[1], item[0]))
-        return top if n >= majority * sum(votes.values()) else SHARED
+        return top if n > majority * sum(votes.values()) else SHARED
 
     moved: dict[str, str] = {}
     for atom in sorted(loose):
@@ -393,3 +408,26 @@ def glue(
                 following |= around[atom] & free
         todo = sorted(following - done)
     return found
+
+
+def structural_fallback(request: StrategyInput, note: str) -> StrategyResult:
+    """When a strategy's own evidence is missing altogether: Louvain communities of the
+    coupling graph (the structural baseline's answer), with `note` saying why."""
+    atoms = request.atoms
+    adjacency = coupling(atoms)
+    connected = [node for node, row in adjacency.items() if row]
+    found = louvain_invariant(adjacency, connected, request.seed, 1.0, set(atoms.modules.values()))
+    base = {n: c for n, c in found.items() if n in atoms.nodes}
+    base = attach_isolated(base, list(atoms.atoms), atoms.module_of)
+    if request.k is not None:
+        clusters = fit_to_k(base, adjacency, request.k, request.seed)
+        k_choice = f"given: {request.k} services; {note}"
+    else:
+        clusters, k_choice = choose_k(
+            lambda k: fit_to_k(base, adjacency, k, request.seed), adjacency, len(atoms)
+        )
+        k_choice += f"; {note}"
+    reason = Reason("fallback", f"{note}: placed by its coupling", 0.0)
+    return StrategyResult(
+        {a: clusters[a] for a in atoms.atoms}, k_choice, {a: [reason] for a in atoms.atoms}
+    )

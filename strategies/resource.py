@@ -24,6 +24,7 @@ from strategies._resource_common import (
     k_range,
     libraries,
     merge_to_k,
+    structural_fallback,
 )
 from strategies.common import coupling, fit_to_k, modularity
 
@@ -69,8 +70,18 @@ class ResourceStrategy:
             labels[atom] = label
             text = f"its name says '{term}', the noun of resource {label.removeprefix('noun:')}"
             reasons[atom].append(Reason("noun", text, 0.5, (term,)))
+        if not labels:
+            note = "no tables, models or nouns to build resources on: structural fallback"
+            return structural_fallback(request, note)
         seeded = set(labels)
         ties = directed_ties(atoms, float(options["called_by_weight"]))
+        for access in atoms.access:  # a query reading several resources follows its tables
+            node = "table:" + access.table
+            labels[node] = access.table
+            weight = (WRITE_WEIGHT if access.kind == "writes" else READ_WEIGHT) * access.count
+            ties.setdefault(access.atom, {})[node] = (
+                ties.get(access.atom, {}).get(node, 0.0) + weight
+            )
         first = grow(dict(labels), ties, atoms.atoms)
         free = data_free(atoms, data)
         library = libraries(atoms, first, free, float(options["library_share"]))
@@ -78,9 +89,9 @@ class ResourceStrategy:
         # grown again without the library, so that helpers pull nothing into a resource
         labels = {a: label for a, label in labels.items() if a not in library}
         grow(labels, ties, [a for a in atoms.atoms if a not in library])
-        for atom in sorted(set(labels) - seeded):
+        for atom in sorted(a for a in set(labels) - seeded if a in atoms.nodes):
             reasons[atom].append(_follow_reason(atom, labels, ties))
-        clusters = dict(labels)
+        clusters = {a: c for a, c in labels.items() if a in atoms.nodes}
         loose = [a for a in atoms.atoms if a not in labels and a not in library]
         adjacency = coupling(atoms)
         for table in atoms.tables:

@@ -21,13 +21,11 @@ from strategies._resource_common import (
     k_range,
     louvain_invariant,
     merge_to_k,
+    structural_fallback,
 )
 from strategies.common import (
-    attach_isolated,
-    choose_k,
     coupling,
     fit_to_k,
-    louvain,
     modularity,
 )
 
@@ -65,7 +63,8 @@ class UseCaseStrategy:
         atoms = request.atoms
         cases = use_cases(atoms, request.graph)
         if not cases:
-            return _fallback(request, options)
+            note = "no entry points (routes, tasks, signals, commands) found: structural fallback"
+            return structural_fallback(request, note)
         traced = any(e.runtime_count > 0 for e in atoms.edges if e.kind in WALK_KINDS)
         depth = int(options["depth"])
         reach = reached(atoms, cases, depth, traced)
@@ -224,29 +223,6 @@ def _choose(
     return found, (
         f"chosen: {k} services, the highest modularity ({score:.3f}) while merging "
         f"{communities} use-case communities down to {low}"
-    )
-
-
-def _fallback(request: StrategyInput, options: dict[str, Any]) -> StrategyResult:
-    """No entry point at all: nothing to follow, so structural communities, said plainly."""
-    atoms = request.atoms
-    adjacency = coupling(atoms)
-    connected = sorted(node for node, row in adjacency.items() if row)
-    found = louvain(adjacency, connected, request.seed) if connected else {}
-    base = {n: c for n, c in found.items() if not n.startswith("table:")}
-    base = attach_isolated(base, list(atoms.atoms), atoms.module_of)
-    note = "no entry points (routes, tasks, signals, commands) found: structural fallback"
-    if request.k is not None:
-        clusters = fit_to_k(base, adjacency, request.k, request.seed)
-        k_choice = f"given: {request.k} services; {note}"
-    else:
-        clusters, k_choice = choose_k(
-            lambda k: fit_to_k(base, adjacency, k, request.seed), adjacency, len(atoms)
-        )
-        k_choice += f"; {note}"
-    reason = Reason("use-case", f"{note}: placed by its coupling", 0.0)
-    return StrategyResult(
-        {a: clusters[a] for a in atoms.atoms}, k_choice, {a: [reason] for a in atoms.atoms}
     )
 
 
