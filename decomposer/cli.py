@@ -40,8 +40,14 @@ FormatOption = Annotated[Format, typer.Option("--format", help="text for people,
 
 
 @app.callback()
-def main() -> None:
+def main(
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress bars; print only where results went."),
+    ] = False,
+) -> None:
     """Propose how to cut a Python monolith into microservices, with the evidence."""
+    console.set_quiet(quiet)  # set on every invocation: tests run several in one process
 
 
 @app.command()

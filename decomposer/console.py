@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Self
 
 from rich.console import Console
@@ -12,8 +13,29 @@ from rich.table import Table
 
 from decomposer.errors import DecomposerError
 
-stdout = Console(highlight=False, soft_wrap=True)  # never break paths across lines
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+# NO_COLOR (no-color.org): rich alone would drop colours but keep bold and dim; with no
+# colour system it writes no style codes at all, even when FORCE_COLOR forces a terminal.
+_COLORS: Any = None if os.environ.get("NO_COLOR") else "auto"
+stdout = Console(highlight=False, soft_wrap=True, color_system=_COLORS)  # paths stay whole
+stderr = Console(stderr=True, highlight=False, soft_wrap=True, color_system=_COLORS)
+_quiet = False
+
+
+def set_quiet(quiet: bool) -> None:
+    """--quiet: no progress bars, and on stdout only where results were written (`essential`).
+    Errors (stderr) and --format json output are never silenced."""
+    global _quiet
+    _quiet = quiet
+    stdout.quiet = quiet
+
+
+def essential(console: Console, markup: str) -> None:
+    """Print even under --quiet: where the results are, and what failed."""
+    quiet, console.quiet = console.quiet, False
+    try:
+        console.print(markup)
+    finally:
+        console.quiet = quiet
 
 
 def render_error(err: DecomposerError, console: Console = stderr) -> None:
@@ -39,7 +61,7 @@ class BarProgress:
             TimeElapsedColumn(),
             console=console,
             transient=True,
-            disable=not console.is_terminal,
+            disable=_quiet or not console.is_terminal,
         )
         self._task: Any = None
 
@@ -86,7 +108,7 @@ def render_analyze_summary(summary: dict[str, Any], console: Console = stdout) -
         for d in diagnostics["first"][:5]:
             where = f"{d['file']}:{d['line']}" if d["line"] else d["file"]
             console.print(f"  [dim]{escape(where)}[/] {d['code']}: {escape(d['message'])}")
-    console.print(f"Graph written to [bold]{escape(summary['output'])}[/]")
+    essential(console, f"Graph written to [bold]{escape(summary['output'])}[/]")
 
 
 # Metrics shown in the terminal summaries, in this order (all are in proposal.json).
@@ -157,7 +179,7 @@ def render_proposal_summary(summary: dict[str, Any], console: Console = stdout) 
     if summary.get("extraction_order"):
         console.print("extraction order: " + " → ".join(map(escape, summary["extraction_order"])))
     if summary.get("output"):
-        console.print(f"Proposal written to [bold]{escape(summary['output'])}[/]")
+        essential(console, f"Proposal written to [bold]{escape(summary['output'])}[/]")
 
 
 def render_comparison(summary: dict[str, Any], console: Console = stdout) -> None:
@@ -183,7 +205,7 @@ def render_comparison(summary: dict[str, Any], console: Console = stdout) -> Non
     console.print(table)
     console.print("[dim]best value per metric in green; directions in docs/metrics.md[/]")
     for name, message in summary["failed"].items():
-        console.print(f"[red]{escape(name)} failed:[/] {escape(message)}")
+        essential(console, f"[red]{escape(name)} failed:[/] {escape(message)}")
 
 
 def render_strategies(summary: dict[str, Any], console: Console = stdout) -> None:
@@ -200,7 +222,7 @@ def render_report_summary(summary: dict[str, Any], console: Console = stdout) ->
     for path in summary["files"]:
         console.print(f"wrote {escape(path)}")
     if summary["report"]:
-        console.print(f"Report: [bold]{escape(summary['report'])}[/]")
+        essential(console, f"Report: [bold]{escape(summary['report'])}[/]")
 
 
 def render_run_summary(summary: dict[str, Any], console: Console = stdout) -> None:
@@ -216,5 +238,5 @@ def render_run_summary(summary: dict[str, Any], console: Console = stdout) -> No
         )
     )
     for name, message in summary["failed"].items():
-        console.print(f"[red]{escape(name)} failed:[/] {escape(message)}")
-    console.print(f"Report: [bold]{escape(summary['report'])}[/]")
+        essential(console, f"[red]{escape(name)} failed:[/] {escape(message)}")
+    essential(console, f"Report: [bold]{escape(summary['report'])}[/]")
