@@ -59,11 +59,10 @@ class DataUse:
 def model_tables(atoms: AtomGraph, graph: DependencyGraph) -> dict[str, str]:
     """Model class atom -> the table it maps (only atoms that are the class itself)."""
     found: dict[str, str] = {}
-    for node in graph.nodes(NodeKind.TABLE):
-        table = node.id.removeprefix("table:")
-        for model in node.attrs.get("models", ()):
-            if atoms.atom_of.get(model) == model and model not in found:
-                found[model] = table
+    for node in graph.nodes(NodeKind.CLASS):
+        table = node.attrs.get("table")
+        if isinstance(table, str) and atoms.atom_of.get(node.id) == node.id:
+            found[node.id] = table
     return found
 
 
@@ -300,7 +299,7 @@ def _module_choice(atom: str, clusters: Mapping[str, str], atoms: AtomGraph, lin
 def _modules_follow_members(
     clusters: dict[str, str], atoms: AtomGraph, graph: DependencyGraph, links: Links
 ) -> dict[str, Counter[str]]:
-    """Module atoms take the cluster of at least half of their members (and submodules),
+    """Module atoms take the cluster of more than half of their members (and submodules),
     else "shared": a module's imports and constants serve whoever its members serve."""
     modules = [a for a in atoms.atoms if _is_module(atoms, a)]
     children: dict[str, list[str]] = defaultdict(list)
@@ -315,7 +314,7 @@ def _modules_follow_members(
         counter.update(clusters[m] for m in children.get(module, ()) if m in clusters)
         votes[module] = counter
         best = max(counter, key=lambda c: (counter[c], c != SHARED, c), default=SHARED)
-        enough = counter[best] * 2 >= sum(counter.values())
+        enough = counter[best] * 2 > sum(counter.values())
         clusters[module] = best if counter and enough else SHARED
     return votes
 

@@ -260,7 +260,12 @@ def inferred(request: StrategyInput, vectors: Vectors, options: Mapping[str, flo
     fixed: dict[str, str] = {}
     scores: dict[str, dict[str, float]] = {}
     reasons: dict[str, list[Reason]] = {}
-    names = {label: groups[label][0] for label in labels}
+    # a capability is called by its weightiest word once k-means has settled
+    column = {t: j for j, t in enumerate(vectors.vocabulary)}
+    names = {
+        label: max(groups[label], key=lambda t, r=row: (centres[r, column[t]], t))
+        for row, label in enumerate(labels)
+    }
     for row, i in enumerate(worded):
         best = int(np.argmax(similarity[row]))
         if similarity[row, best] < options["min_similarity"]:

@@ -35,11 +35,13 @@ DEFAULTS: dict[str, float] = {
     "call_co_use": 0.25,
     "module_co_use": 1.0,
     "terms": 1.0,
-    # placement: how much each kind of access pulls an atom to a context
-    "writes": 4.0,
-    "reads": 2.0,
+    # placement: how much each kind of access pulls an atom to a context; orders of
+    # magnitude apart, so the entities an atom writes decide, reads only break ties
+    # between the contexts it writes (or decide when it writes nothing), and so on
+    "model": 1000.0,
+    "writes": 100.0,
+    "reads": 10.0,
     "uses": 1.0,
-    "model": 10.0,
     "weak": 2.0,
     "resolution": 1.0,
 }
@@ -308,13 +310,24 @@ def place(
     for kind in ("maps", "writes", "reads", "uses"):
         tables = sorted(set(why[best].get(kind, ())))
         if tables:
-            verb = {"maps": "is the model of", "uses": "uses the model of"}.get(kind, kind)
-            text = f"{verb} {', '.join(tables[:4])}" + (
-                f" and {len(tables) - 4} more" if len(tables) > 4 else ""
-            )
-            text += f", entities of context {best}"
+            text = f"{_verb(kind)} {_listed(tables)}, entities of context {best}"
             reasons.append(Reason(f"ddd-{kind}", text, score[best] / total, tuple(tables)))
+    # the strongest rivals, so a reader sees what was outweighed
+    for rival in sorted((c for c in score if c != best), key=lambda c: (-score[c], c))[:2]:
+        kind = next(k for k in ("maps", "writes", "reads", "uses") if why[rival].get(k))
+        tables = sorted(set(why[rival][kind]))
+        text = f"also {_verb(kind)} {_listed(tables)} of context {rival} (outweighed)"
+        reasons.append(Reason("ddd-rival", text, score[rival] / total, tuple(tables)))
     return best, dict(score), reasons
+
+
+def _verb(kind: str) -> str:
+    return {"maps": "is the model of", "uses": "uses the model of"}.get(kind, kind)
+
+
+def _listed(names: list[str]) -> str:
+    more = f" and {len(names) - 4} more" if len(names) > 4 else ""
+    return ", ".join(names[:4]) + more
 
 
 def speaks(atom: str, language: Mapping[str, set[str]]) -> tuple[str, list[Reason]] | None:
