@@ -37,7 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "shared_share": 0.25,
     # the code's own ties (calls, tables) next to the use cases' ties, as a share of their
     # total weight
-    "code_weight": 1.0,
+    "code_weight": 2.0,
     # Louvain's resolution on the atom-use-case graph
     "resolution": 1.0,
     # a module atom goes with its members when this share of them agrees, else it is shared
