@@ -62,10 +62,9 @@ class ResourceStrategy:
         options = {**DEFAULTS, **request.options}
         atoms = request.atoms
         reasons: dict[str, list[Reason]] = defaultdict(list)
-        resource_of = {table: table for table in atoms.tables}
-        labels = _data_labels(atoms, request.graph, resource_of, options, reasons)
+        labels = _data_labels(atoms, request.graph, options, reasons)
         data = set(labels) | {a.atom for a in atoms.access}
-        nouns = _noun_labels(atoms, labels, resource_of, int(options["noun_min_atoms"]))
+        nouns = _noun_labels(atoms, labels, int(options["noun_min_atoms"]))
         for atom, (label, term) in nouns.items():
             labels[atom] = label
             text = f"its name says '{term}', the noun of resource {label.removeprefix('noun:')}"
@@ -112,7 +111,7 @@ class ResourceStrategy:
             text = f"table {table} is a dependent of {parent} (foreign key; {why})"
             for model in models.get(table, []):
                 reasons[model].append(Reason("dependent", text, 0.3, (table, parent)))
-        names = _names(clusters, resource_of, atoms)
+        names = _names(clusters, set(atoms.tables))
         return StrategyResult(clusters, k_choice, dict(reasons), names)
 
 
@@ -155,18 +154,18 @@ def merge_dependents(atoms: AtomGraph, merger: Merger, size: float) -> dict[str,
 def _data_labels(
     atoms: AtomGraph,
     graph: DependencyGraph,
-    resource_of: dict[str, str],
     options: dict[str, Any],
     reasons: dict[str, list[Reason]],
 ) -> dict[str, str]:
-    """Atoms placed by data: model classes with their table, writers with what they write
-    most, readers with what they read (when one resource dominates their reads)."""
+    """Atoms placed by data, each table its own resource for now: model classes with their
+    table, writers with the table they write most, readers with the table they read (when
+    one table has `query_share` of their reads)."""
     labels: dict[str, str] = {}
     for table, found in sorted(model_atoms(graph, atoms).items()):
         for model in found:
             if model in labels:
                 continue
-            labels[model] = resource_of.get(table, table)
+            labels[model] = table
             reasons[model].append(Reason("model", f"maps table {table}", 1.0, (table,)))
     share = float(options["query_share"])
     for atom in atoms.atoms:
@@ -174,14 +173,11 @@ def _data_labels(
             continue
         writes: Counter[str] = Counter()
         reads: Counter[str] = Counter()
-        tables: dict[str, set[str]] = defaultdict(set)
         for access in atoms.accesses_of(atom):
-            resource = resource_of.get(access.table, access.table)
-            tables[resource].add(access.table)
             if access.kind == "writes":
-                writes[resource] += WRITE_WEIGHT * access.count
+                writes[access.table] += WRITE_WEIGHT * access.count
             else:
-                reads[resource] += READ_WEIGHT * access.count
+                reads[access.table] += READ_WEIGHT * access.count
         if writes:
             best = max(writes, key=lambda r: (writes[r], reads[r], r))
             what = "writes"
@@ -193,11 +189,10 @@ def _data_labels(
         else:
             continue
         labels[atom] = best
-        shown = ", ".join(sorted(tables[best]))
-        weight = (writes or reads)[best] / sum((writes or reads).values())
-        reasons[atom].append(
-            Reason(what, f"{what} {shown} (resource {best})", weight, tuple(sorted(tables[best])))
-        )
+        counts = writes or reads
+        others = sorted(t for t in counts if t != best)
+        text = f"{what} {best}" + (f" (more than {', '.join(others[:3])})" if others else "")
+        reasons[atom].append(Reason(what, text, counts[best] / sum(counts.values()), (best,)))
     return labels
 
 
@@ -213,7 +208,7 @@ def model_atoms(graph: DependencyGraph, atoms: AtomGraph) -> dict[str, list[str]
 
 
 def _noun_labels(
-    atoms: AtomGraph, labels: dict[str, str], resource_of: dict[str, str], min_atoms: int
+    atoms: AtomGraph, labels: dict[str, str], min_atoms: int
 ) -> dict[str, tuple[str, str]]:
     """Atoms with no data evidence whose names carry a noun: the resource whose tables use
     that noun, else (a noun that ends some class name, carried by `min_atoms` such atoms and
@@ -221,9 +216,9 @@ def _noun_labels(
     if min_atoms <= 0:
         return {}
     table_terms: dict[str, Counter[str]] = defaultdict(Counter)
-    for table, resource in resource_of.items():
+    for table in atoms.tables:
         for term in business_terms(table):
-            table_terms[term][resource] += 1
+            table_terms[term][table] += 1
     carriers: dict[str, list[str]] = defaultdict(list)
     words: dict[str, list[str]] = {}
     heads: set[str] = set()  # the last word of a class name is a noun (PaymentGateway)
@@ -262,12 +257,11 @@ def _follow_reason(atom: str, labels: dict[str, str], ties: dict[str, dict[str, 
         key=lambda item: (-item[0], item[1]),
     )
     total = sum(row.values()) or 1.0
-    names = [other for _, other in mine[:3]]
+    names = [other.removeprefix("table:") for _, other in mine[:3]]
     shown = ", ".join(n.rpartition(".")[2] for n in names)
     weight = sum(w for w, _ in mine) / total
-    return Reason(
-        "calls", f"uses and is used by {shown} of resource {label}", weight, tuple(names)
-    )
+    text = f"follows its strongest ties, {shown}, to resource {label}"
+    return Reason("calls", text, weight, tuple(names))
 
 
 def _fit(
@@ -280,7 +274,7 @@ def _fit(
     are fewer resources than K). K not given: the K of highest modularity on the merge path."""
     if request.k is not None:
         if resources >= request.k:
-            fitted = merge_to_k(clusters, adjacency, request.k)
+            fitted = merge_to_k(clusters, adjacency, request.k, request.atoms.modules.get)
         else:
             fitted = fit_to_k(clusters, adjacency, request.k, request.seed)
         return fitted, f"given: {request.k} services ({resources} resources before fitting)"
@@ -288,7 +282,7 @@ def _fit(
     best: tuple[float, int, dict[str, str]] | None = None
     current = dict(clusters)
     for k in range(min(high, resources), low - 1, -1):
-        current = merge_to_k(current, adjacency, k)
+        current = merge_to_k(current, adjacency, k, request.atoms.modules.get)
         score = modularity(adjacency, current)
         if best is None or score > best[0] + 1e-9:
             best = (score, k, current)
@@ -301,14 +295,12 @@ def _fit(
     )
 
 
-def _names(
-    clusters: dict[str, str], resource_of: dict[str, str], atoms: AtomGraph
-) -> dict[str, str]:
-    """A cluster is named after the resource it started from when that is one of its labels."""
+def _names(clusters: dict[str, str], tables: set[str]) -> dict[str, str]:
+    """A service is named after the resource (table or noun) its cluster grew from."""
     names = {}
-    for label in set(clusters.values()):
+    for label in set(clusters.values()) - {SHARED}:
         if label.startswith("noun:"):
             names[label] = label.removeprefix("noun:")
-        elif label in resource_of.values():
+        elif label in tables:
             names[label] = label
     return names

@@ -146,13 +146,10 @@ def test_writes_decide_before_reads_and_calls_and_reasons_say_so() -> None:
     # charge writes payments and reads orders: payments
     assert clusters["app.billing.charge"] == clusters["app.models.Payment"]
     place = [(r.kind, r.text) for r in result.reasons["app.ordering.place"]]
-    assert ("writes", "writes order_lines, orders (resource orders)") in place or (
-        "writes",
-        "writes orders (resource orders)",
-    ) in place, place
+    assert ("writes", "writes orders (more than order_lines)") in place, place
     # a view only calls: it follows what it calls, and says which resource that is
     view = [r for r in result.reasons["app.web.pay_view"] if r.kind == "calls"]
-    assert view and "charge" in view[0].text and "payments" in view[0].text
+    assert view and view[0].text == "follows its strongest ties, charge, to resource payments"
 
 
 def test_fitting_to_fewer_services_merges_the_most_coupled_resources() -> None:
