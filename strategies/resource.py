@@ -64,7 +64,8 @@ class ResourceStrategy:
         reasons: dict[str, list[Reason]] = defaultdict(list)
         labels = _data_labels(atoms, request.graph, options, reasons)
         data = set(labels) | {a.atom for a in atoms.access}
-        nouns = _noun_labels(atoms, labels, int(options["noun_min_atoms"]))
+        models = model_atoms(request.graph, atoms)
+        nouns = _noun_labels(atoms, labels, models, int(options["noun_min_atoms"]))
         for atom, (label, term) in nouns.items():
             labels[atom] = label
             text = f"its name says '{term}', the noun of resource {label.removeprefix('noun:')}"
@@ -106,7 +107,6 @@ class ResourceStrategy:
         for atom, text in library.items():
             reasons[atom].append(Reason("shared", text, 1.0))
         containers(clusters, atoms, request.graph, float(options["module_majority"]), loose)
-        models = model_atoms(request.graph, atoms)
         for table, (parent, why) in merged.items():
             text = f"table {table} is a dependent of {parent} (foreign key; {why})"
             for model in models.get(table, []):
@@ -208,16 +208,18 @@ def model_atoms(graph: DependencyGraph, atoms: AtomGraph) -> dict[str, list[str]
 
 
 def _noun_labels(
-    atoms: AtomGraph, labels: dict[str, str], min_atoms: int
+    atoms: AtomGraph, labels: dict[str, str], models: dict[str, list[str]], min_atoms: int
 ) -> dict[str, tuple[str, str]]:
-    """Atoms with no data evidence whose names carry a noun: the resource whose tables use
-    that noun, else (a noun that ends some class name, carried by `min_atoms` such atoms and
+    """Atoms with no data evidence whose names carry a noun: the resource whose table or
+    model names use that noun, else (a noun that ends some class name, carried by `min_atoms` such atoms and
     by no table) a resource of its own. Each atom takes its rarest noun, the most telling."""
     if min_atoms <= 0:
         return {}
     table_terms: dict[str, Counter[str]] = defaultdict(Counter)
     for table in atoms.tables:
-        for term in business_terms(table):
+        # a table's nouns: its name's and its models' (core_insuranceclaim: InsuranceClaim)
+        names = [table, *(m.rpartition(".")[2] for m in models.get(table, []))]
+        for term in {t for name in names for t in business_terms(name)}:
             table_terms[term][table] += 1
     carriers: dict[str, list[str]] = defaultdict(list)
     words: dict[str, list[str]] = {}
