@@ -23,11 +23,7 @@ from strategies._resource_common import (
     merge_to_k,
     structural_fallback,
 )
-from strategies.common import (
-    coupling,
-    fit_to_k,
-    modularity,
-)
+from strategies.common import coupling, fit_to_k, modularity
 
 DEFAULTS: dict[str, Any] = {
     # how many calls deep a use case reaches from its handlers (the handler is depth 0)
@@ -42,8 +38,6 @@ DEFAULTS: dict[str, Any] = {
     "resolution": 1.0,
     # a module atom goes with its members when this share of them agrees, else it is shared
     "module_majority": 0.5,
-    # how much an unreached atom follows its callers, next to what it calls (1.0)
-    "called_by_weight": 0.5,
 }
 
 #: Edges a use case travels along: invoking code (a call, or constructing a class).
@@ -252,7 +246,8 @@ def _reasons(
         names = [_short(c) for c in (mine + others)[:4]]
         more = f" and {len(by) - 4} more" if len(by) > 4 else ""
         text = (
-            f"reached by {len(by)} use cases, {len(mine)} of them in this service: "
+            f"reached by {len(by)} use case{'s' if len(by) > 1 else ''}, "
+            f"{len(mine)} of them in this service: "
             f"{', '.join(names)}{more}"
         )
         found[atom] = [Reason("use-case", text, len(mine) / len(by), tuple(mine[:5]))]
