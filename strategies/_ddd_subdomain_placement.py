@@ -17,6 +17,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+from scipy import sparse
+
 from decomposer.model.atoms import AtomGraph
 from decomposer.model.graph import DependencyGraph, EdgeKind, NodeKind
 from decomposer.model.proposal import Reason
@@ -432,3 +435,21 @@ def merge_to_k(
                 between[other][keep] += weight
         between[keep].pop(keep, None)
     return result
+
+
+def strongest(
+    matrix: sparse.csr_matrix, names: list[str], keep: int
+) -> dict[str, dict[str, float]]:
+    """The symmetric dict-of-dicts graph of a square sparse matrix, each row cut to its
+    `keep` strongest entries (the diagonal left out): linear in the rows, whatever the
+    density of the product it came from."""
+    graph: dict[str, dict[str, float]] = defaultdict(dict)
+    for i in range(matrix.shape[0]):
+        start, end = matrix.indptr[i], matrix.indptr[i + 1]
+        cols, values = matrix.indices[start:end], matrix.data[start:end]
+        for j in np.argsort(-values, kind="stable")[:keep]:
+            if values[j] > 0 and cols[j] != i:
+                a, b, weight = names[i], names[cols[j]], float(values[j])
+                graph[a][b] = weight
+                graph[b][a] = weight
+    return dict(graph)

@@ -31,6 +31,7 @@ from strategies._ddd_subdomain_placement import (
     normalised,
     reaches_data,
     settle,
+    strongest,
 )
 from strategies.common import cluster_weights, coupling, fit_to_k, louvain
 
@@ -44,6 +45,9 @@ DEFAULTS: dict[str, float] = {
     "min_keyword_similarity": 0.15,  # capability map: below it, keywords do not decide
 }
 CAPABILITY_KEYS = ("keywords", "paths", "routes")
+#: Each term keeps its ties to this many others it occurs with most (a graph linear in
+#: the vocabulary, whatever the corpus).
+NEIGHBOURS = 30
 _WHERE = "[tool.decomposer.strategies.business_capability]"
 
 
@@ -273,7 +277,7 @@ def inferred(request: StrategyInput, vectors: Vectors, options: Mapping[str, flo
         atom = vectors.order[i]
         fixed[atom] = labels[best]
         scores[atom] = {c: float(similarity[row, j]) for j, c in enumerate(labels)}
-        terms = _telling_terms(vectors.own[i], centres[best], vectors.vocabulary)
+        terms = _telling_terms(vectors.own, i, centres[best], vectors.vocabulary)
         text = (
             f"TF-IDF similarity {similarity[row, best]:.2f} to capability {names[labels[best]]}"
             f" ({', '.join(terms) or 'words of its neighbours'})"
@@ -291,12 +295,7 @@ def term_groups(
     """label -> the terms of one capability, most central first: Louvain communities of the
     term graph (terms tied by how much they occur together in the smoothed rows), fitted
     to K by rising resolution and modularity-gain merges."""
-    product = (rows.T @ rows).tocoo()
-    graph: dict[str, dict[str, float]] = {}
-    for i, j, weight in zip(product.row, product.col, product.data, strict=True):
-        if i != j and weight > 0:
-            graph.setdefault(vocabulary[i], {})[vocabulary[j]] = float(weight)
-    graph = normalised(graph)
+    graph = normalised(strongest((rows.T @ rows).tocsr(), vocabulary, NEIGHBOURS))
     terms = sorted(vocabulary)
     resolution = options["resolution"]
     found = louvain(graph, terms, request.seed, resolution)
@@ -351,9 +350,15 @@ def spherical_kmeans(rows: sparse.csr_matrix, centres: np.ndarray, seed: int) ->
     return np.asarray(normalize(model.fit(rows).cluster_centers_))
 
 
-def _telling_terms(row: sparse.csr_matrix, centre: np.ndarray, vocabulary: list[str]) -> list[str]:
-    """The atom's own terms that weigh most in the capability's centre."""
-    weights = {int(j): float(v * centre[j]) for j, v in zip(row.indices, row.data, strict=True)}
+def _telling_terms(
+    matrix: sparse.csr_matrix, i: int, centre: np.ndarray, vocabulary: list[str]
+) -> list[str]:
+    """The terms of row i that weigh most in the capability's centre."""
+    start, end = matrix.indptr[i], matrix.indptr[i + 1]
+    weights = {
+        int(j): float(v * centre[j])
+        for j, v in zip(matrix.indices[start:end], matrix.data[start:end], strict=True)
+    }
     ranked = sorted(weights, key=lambda j: (-weights[j], vocabulary[j]))
     return [vocabulary[j] for j in ranked[:3] if weights[j] > 0]
 
@@ -441,7 +446,7 @@ def from_map(
             continue
         fixed[atom] = names[best]
         scores[atom] = {c: float(similarity[i, j]) for j, c in enumerate(names)}
-        hits = _telling_terms(vectors.own[i], keywords[best], vectors.vocabulary)
+        hits = _telling_terms(vectors.own, i, keywords[best], vectors.vocabulary)
         text = (
             f"keyword similarity {similarity[i, best]:.2f} to capability {names[best]}"
             f" ({', '.join(hits) or 'words of its neighbours'})"

@@ -10,6 +10,8 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from scipy import sparse
+
 from decomposer.errors import ConfigError
 from decomposer.model.atoms import AtomGraph
 from decomposer.model.graph import DependencyGraph, EdgeKind, NodeKind
@@ -23,6 +25,7 @@ from strategies._ddd_subdomain_placement import (
     normalised,
     reaches_data,
     settle,
+    strongest,
 )
 from strategies.common import attach_isolated, coupling, fit_to_k, louvain, modularity
 
@@ -122,58 +125,97 @@ def entity_relations(
     data: Mapping[str, DataUse],
     options: Mapping[str, float],
 ) -> dict[str, dict[str, float]]:
-    """The weighted entity graph: table -> table -> how strongly they belong together."""
-    relations: dict[str, dict[str, float]] = defaultdict(dict)
-    for source, target in atoms.foreign_keys:
-        _link(relations, source, target, options["foreign_key"])
-    for transaction in atoms.transactions:
-        _pairs(relations, {t: 1.0 for t in transaction.tables}, options["transaction"])
-    profiles = {atom: _profile(use) for atom, use in data.items()}
-    for profile in profiles.values():
-        _pairs(relations, profile, options["co_use"])
-    # co-use one call apart: a function and the helper it calls work on the same aggregate
-    weight = options["call_co_use"]
-    if weight:
-        for edge in atoms.edges:
-            if edge.kind in (EdgeKind.CALLS, EdgeKind.INSTANTIATES):
-                a, b = profiles.get(edge.source), profiles.get(edge.target)
-                if a and b:
-                    for x, px in a.items():
-                        for y, py in b.items():
-                            if x != y:
-                                _link(relations, x, y, weight * px * py)
+    """The weighted entity graph: table -> table -> how strongly they belong together.
+
+    Each group of tables (a transaction's writes, an atom's tables, a module's writes) ties
+    its pairs with weights that add up to about one whatever its size, so a saga writing
+    ten tables does not outweigh ten narrow writes. Sums of pairs are sparse products
+    (groups x tables), and each table keeps only its NEIGHBOURS strongest ties."""
+    tables = sorted({t for use in data.values() for t in use.tables()} | set(atoms.tables))
+    index = {t: i for i, t in enumerate(tables)}
+    total = sparse.csr_matrix((len(tables), len(tables)))
+    fks = [(index[a], index[b]) for a, b in atoms.foreign_keys if a != b]
+    if fks and options["foreign_key"]:
+        rows, cols = zip(*fks, strict=True)
+        total = total + options["foreign_key"] * _matrix(rows, cols, [1.0] * len(fks), tables)
+    groups = [{t: 1.0 for t in tx.tables} for tx in atoms.transactions]
+    total = total + options["transaction"] * _pairs(groups, index)
+    order = sorted(data)
+    profiles = [_profile(data[atom]) for atom in order]
+    total = total + options["co_use"] * _pairs(profiles, index)
+    if options["call_co_use"]:
+        # co-use one call apart: a function and the helper it calls work on one aggregate
+        row_of = {atom: i for i, atom in enumerate(order)}
+        calls = [
+            (row_of[e.source], row_of[e.target])
+            for e in atoms.edges
+            if e.kind in (EdgeKind.CALLS, EdgeKind.INSTANTIATES)
+            and e.source in row_of
+            and e.target in row_of
+        ]
+        if calls:
+            m = _rows(profiles, index)
+            rows, cols = zip(*calls, strict=True)
+            hop = _square(rows, cols, [1.0] * len(calls), len(order))
+            product = m.T @ hop @ m
+            total = total + options["call_co_use"] * (product + product.T)
     if options["module_co_use"]:
-        by_module: dict[str, Counter[str]] = defaultdict(Counter)
-        for atom, use in data.items():
-            by_module[atoms.module_of(atom)].update(use.writes)
-        for _, writes in sorted(by_module.items()):
-            _pairs(relations, {t: 1.0 for t in writes}, options["module_co_use"])
+        by_module: dict[str, dict[str, float]] = defaultdict(dict)
+        for atom in order:
+            for table in data[atom].writes:
+                by_module[atoms.module_of(atom)][table] = 1.0
+        total = total + options["module_co_use"] * _pairs(list(by_module.values()), index)
+    relations = strongest(total.tocsr(), tables, NEIGHBOURS)
     if options["terms"]:
         _language_links(relations, graph, options["terms"])
     return relations
 
 
+#: Each table keeps its strongest ties to this many others (the weak rest is noise, and
+#: the clustering runs on a graph linear in the tables).
+NEIGHBOURS = 30
+
+
+def _rows(groups: list[Mapping[str, float]], index: Mapping[str, int]) -> sparse.csr_matrix:
+    """One row per group, its weights over the tables scaled to sum to 1."""
+    rows, cols, values = [], [], []
+    for row, weights in enumerate(groups):
+        norm = sum(weights.values())
+        for table, weight in weights.items():
+            if table in index and norm:
+                rows.append(row)
+                cols.append(index[table])
+                values.append(weight / norm)
+    return sparse.csr_matrix((values, (rows, cols)), shape=(len(groups), len(index)))
+
+
+def _pairs(groups: list[Mapping[str, float]], index: Mapping[str, int]) -> sparse.csr_matrix:
+    """Every pair of tables in a group tied by 2 x their shares of the group (so a pair
+    alone weighs 1/2, and the ties of a wide group are thin)."""
+    m = _rows(groups, index)
+    product = (m.T @ m).tolil()
+    product.setdiag(0)
+    return 2 * product.tocsr()
+
+
+def _matrix(rows, cols, values, tables: list[str]) -> sparse.csr_matrix:
+    n = len(tables)
+    single = sparse.csr_matrix((values, (rows, cols)), shape=(n, n))
+    return single + single.T
+
+
+def _square(rows, cols, values, n: int) -> sparse.csr_matrix:
+    return sparse.csr_matrix((values, (rows, cols)), shape=(n, n))
+
+
 def _profile(use: DataUse) -> dict[str, float]:
-    """An atom's tables, weighted (writes count twice), summing to 1."""
+    """An atom's tables, weighted (writes count twice)."""
     found: Counter[str] = Counter()
     for table in use.writes:
         found[table] += 2.0
     for table in set(use.reads) | set(use.uses):
         found[table] += 1.0
-    total = sum(found.values())
-    return {t: w / total for t, w in found.items()} if total else {}
-
-
-def _pairs(relations: dict[str, dict[str, float]], weights: Mapping[str, float], scale: float):
-    """Tie every pair of the tables, so that one wide statement or transaction adds about as
-    much in total as a narrow one (the weights are spread over the pairs)."""
-    tables = sorted(weights)
-    if len(tables) < 2 or not scale:
-        return
-    total = sum(weights.values())
-    for i, a in enumerate(tables):
-        for b in tables[i + 1 :]:
-            _link(relations, a, b, scale * weights[a] * weights[b] / total**2 * 2)
+    return dict(found)
 
 
 def _link(relations: dict[str, dict[str, float]], a: str, b: str, weight: float) -> None:
