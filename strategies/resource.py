@@ -298,11 +298,6 @@ def _fit(
 
 
 def _names(clusters: dict[str, str], tables: set[str]) -> dict[str, str]:
-    """A service is named after the resource (table or noun) its cluster grew from."""
-    names = {}
-    for label in set(clusters.values()) - {SHARED}:
-        if label.startswith("noun:"):
-            names[label] = label.removeprefix("noun:")
-        elif label in tables:
-            names[label] = label
-    return names
+    """A service is named after the table its cluster grew from; one that grew from a noun
+    is left to the core, which names it after the tables it writes."""
+    return {label: label for label in set(clusters.values()) if label in tables}
