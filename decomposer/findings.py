@@ -376,8 +376,8 @@ def _sync_chains(c: _Context) -> list[Finding]:
                 f"sync-call-chain:{entry}",
                 "sync-call-chain",
                 severity if request else "low",
-                f"{entry.removeprefix('entry:')} calls across {depth} service boundary"
-                f"{'ies' if depth > 1 else 'y'} ({len(services)} services)",
+                f"{entry.removeprefix('entry:')} calls across {depth} service "
+                f"{'boundaries' if depth > 1 else 'boundary'} ({len(services)} services)",
                 tuple(services),
                 (entry, *sites),
                 advice,
