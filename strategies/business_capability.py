@@ -10,6 +10,7 @@ atoms that speak clearly, coupling refines them, and the rest follow their call 
 from __future__ import annotations
 
 import fnmatch
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -38,7 +39,7 @@ from strategies.common import cluster_weights, coupling, fit_to_k, louvain
 #: Options (`[tool.decomposer.strategies.business_capability]`) and their defaults.
 DEFAULTS: dict[str, float] = {
     "smoothing": 0.5,  # share of an atom's vector taken from its code neighbours
-    "max_df": 0.5,  # a term in more than this share of the worded atoms says nothing
+    "max_df": 0.8,  # a term in more than this share of the worded atoms says nothing
     "min_similarity": 0.4,  # below it an atom's words do not decide (its neighbours do)
     "coupling": 0.25,  # weight of the coupling share next to the similarity when refining
     "resolution": 1.0,  # Louvain resolution on the term graph
@@ -264,12 +265,7 @@ def inferred(request: StrategyInput, vectors: Vectors, options: Mapping[str, flo
     fixed: dict[str, str] = {}
     scores: dict[str, dict[str, float]] = {}
     reasons: dict[str, list[Reason]] = {}
-    # a capability is called by its weightiest word once k-means has settled
-    column = {t: j for j, t in enumerate(vectors.vocabulary)}
-    names = {
-        label: max(groups[label], key=lambda t, r=row: (centres[r, column[t]], t))
-        for row, label in enumerate(labels)
-    }
+    names = _names(groups, labels, np.argmax(similarity, axis=1), worded, vectors)
     for row, i in enumerate(worded):
         best = int(np.argmax(similarity[row]))
         if similarity[row, best] < options["min_similarity"]:
@@ -336,6 +332,25 @@ def _centres(groups: Mapping[str, list[str]], labels: list[str], vocabulary: lis
         for term in groups[label]:
             centres[row, column[term]] = 1.0
     return normalize(centres)
+
+
+def _names(
+    groups: Mapping[str, list[str]],
+    labels: list[str],
+    best: np.ndarray,
+    worded: list[int],
+    vectors: Vectors,
+) -> dict[str, str]:
+    """Each capability is called by the word of its group that most of its atoms use."""
+    column = {t: j for j, t in enumerate(vectors.vocabulary)}
+    using: dict[str, Counter[str]] = {label: Counter() for label in labels}
+    for row, i in enumerate(worded):
+        start, end = vectors.own.indptr[i], vectors.own.indptr[i + 1]
+        using[labels[int(best[row])]].update(int(j) for j in vectors.own.indices[start:end])
+    return {
+        label: max(groups[label], key=lambda t, c=using[label]: (c[column[t]], t))
+        for label in labels
+    }
 
 
 def spherical_kmeans(rows: sparse.csr_matrix, centres: np.ndarray, seed: int) -> np.ndarray:
@@ -438,7 +453,9 @@ def from_map(
                     keywords[row, column[term]] = 1.0
     norms = np.linalg.norm(keywords, axis=1, keepdims=True)
     keywords = np.divide(keywords, norms, out=np.zeros_like(keywords), where=norms > 0)
-    similarity = np.asarray(vectors.smooth @ keywords.T)
+    # own words only: a helper should not inherit a keyword from its callers here (the
+    # placement after the map lets it follow them when nothing else claims it)
+    similarity = np.asarray(vectors.own @ keywords.T)
     names = [c.name for c in capabilities]
     for i, atom in enumerate(vectors.order):
         best = int(np.argmax(similarity[i])) if len(names) else 0
