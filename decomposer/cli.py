@@ -68,6 +68,16 @@ def analyze(
         typer.Option("--source-root", help="Folder holding top-level packages (repeatable)."),
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Re-parse every file.")] = False,
+    no_history: Annotated[
+        bool, typer.Option("--no-history", help="Leave out co-changes and authors from git.")
+    ] = False,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Read only commits after DATE (git log --since).")
+    ] = None,
+    max_commits: Annotated[
+        int | None,
+        typer.Option("--max-commits", min=0, help="Read at most N commits, newest first."),
+    ] = None,
     output_format: FormatOption = Format.text,
     debug: DebugOption = False,
 ) -> None:
@@ -79,6 +89,12 @@ def analyze(
         overrides["exclude"] = tuple(exclude)
     if source_root:
         overrides["source_roots"] = tuple(source_root)
+    if no_history:
+        overrides["history"] = False
+    if since is not None:
+        overrides["since"] = since
+    if max_commits is not None:
+        overrides["max_commits"] = max_commits
     request = pipeline.AnalyzeRequest(path, out, overrides, use_cache=not no_cache)
 
     def action() -> pipeline.Outcome:

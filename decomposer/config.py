@@ -30,6 +30,16 @@ class AnalyzeSettings:
     jobs: int = 0
     #: Seconds one file may take before it is given up on (a diagnostic, not a failure).
     file_timeout: float = 60.0
+    #: Read co-changes and authors from git when the tree is in a repository (docs/history.md).
+    history: bool = True
+    #: Only commits after this date (anything `git log --since` takes); empty: all of them.
+    since: str = ""
+    #: Read at most this many commits, the newest first; 0: no limit.
+    max_commits: int = 0
+    #: Commits changing more Python files than this are sweeps, left out of the history.
+    max_files_per_commit: int = 30
+    #: Globs of author names or emails whose commits are left out, beside the built-in bots.
+    bots: tuple[str, ...] = ()
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -38,6 +48,11 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "use_default_excludes": (bool,),
     "jobs": (int,),
     "file_timeout": (int, float),
+    "history": (bool,),
+    "since": (str,),
+    "max_commits": (int,),
+    "max_files_per_commit": (int,),
+    "bots": (list,),
 }
 
 
@@ -103,6 +118,10 @@ def parse_settings(table: dict[str, Any], *, where: str) -> AnalyzeSettings:
             problems.append(f"'jobs' should be 0 (one per core) or more, got {value}")
         elif key == "file_timeout" and value <= 0:
             problems.append(f"'file_timeout' should be more than 0 seconds, got {value}")
+        elif key == "max_commits" and value < 0:
+            problems.append(f"'max_commits' should be 0 (no limit) or more, got {value}")
+        elif key == "max_files_per_commit" and value < 2:
+            problems.append(f"'max_files_per_commit' should be 2 or more, got {value}")
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
         raise ConfigError(

@@ -101,6 +101,15 @@ def render_analyze_summary(summary: dict[str, Any], console: Console = stdout) -
             n[0], f"{n[1]:,}" if n[1] != "" else "", "  " + e[0], f"{e[1]:,}" if e[1] != "" else ""
         )
     console.print(counts)
+    history = summary["analyzers"].get("history", {})
+    if history.get("enabled"):
+        console.print(
+            f"History: {history['commits']:,} commits by {history['authors']:,} "
+            f"author{'s' * (history['authors'] != 1)} read "
+            f"in {history['seconds']:.2f} s ({history['co_changes']:,} co-change pairs)"
+        )
+    if history.get("note"):
+        console.print(f"[dim]history: {escape(history['note'])}[/]")
     diagnostics = summary["diagnostics"]
     if diagnostics["total"]:
         codes = ", ".join(f"{code} {n}" for code, n in diagnostics["by_code"].items())

@@ -15,6 +15,7 @@ from decomposer import metrics
 from decomposer.errors import ConfigError, PluginError
 from decomposer.findings import extraction_order, find
 from decomposer.model.atoms import AtomGraph
+from decomposer.model.graph import EdgeKind
 from decomposer.model.proposal import Constraints, Placement, Proposal, Reason
 from decomposer.plugins import Strategy, StrategyInput, StrategyResult
 from decomposer.terms import business_terms
@@ -28,6 +29,8 @@ MIN_SHARED_USERS = 3
 #: How much an access to a service's table counts next to one weighted code edge.
 TABLE_WEIGHTS = {"writes": 2.0, "reads": 1.0}
 _TOP_REASONS = 4
+#: How many of the people who changed a service's code most its proposal names (its team).
+TEAM_SIZE = 5
 
 
 def decompose(strategy: Strategy, request: StrategyInput) -> Proposal:
@@ -85,6 +88,13 @@ def complete(
         "metrics": metrics.evaluate(atoms, assignment).to_dict(),
         "findings": [f.to_dict() for f in find(atoms, assignment, owners, dependencies)],
         "extraction_order": extraction_order(atoms, assignment, owners, dependencies),
+        "teams": {
+            service: [
+                {"author": author, "weight": round(weight, 3)}
+                for author, weight in list(team.items())[:TEAM_SIZE]
+            ]
+            for service, team in metrics.service_authors(atoms, assignment).items()
+        },
     }
     return proposal
 
@@ -104,7 +114,7 @@ def _propose_shared(clusters: dict[str, str], atoms: AtomGraph) -> None:
     users: dict[str, set[str]] = defaultdict(set)
     for edge in atoms.edges:
         source = clusters.get(edge.source)
-        if source is not None and source != SHARED:
+        if source is not None and source != SHARED and edge.kind != EdgeKind.CO_CHANGES:
             users[edge.target].add(source)
     needed = max(MIN_SHARED_USERS, SHARED_USE * len(services))
     for atom, using in users.items():
@@ -252,7 +262,7 @@ def explain(
     users: dict[str, set[str]] = defaultdict(set)
     for edge in atoms.edges:
         source = assignment.get(edge.source, SHARED)
-        if source != SHARED:
+        if source != SHARED and edge.kind != EdgeKind.CO_CHANGES:  # changing is not using
             users[edge.target].add(source)
     placements = {}
     for atom in atoms.atoms:
@@ -298,17 +308,24 @@ def _evidence(
 ) -> dict[str, tuple[float, list[Reason]]]:
     """service -> (weighted ties of `atom` to it, one reason per kind of tie)."""
     ties: dict[tuple[str, str], list[tuple[float, str, tuple[str, ...]]]] = defaultdict(list)
+    commits: dict[str, int] = {}  # co-changing atom -> commits changed together
     for edge in atoms.out_edges(atom):
         other = assignment.get(edge.target, SHARED)
         weight = metrics.COUPLING_WEIGHTS.get(edge.kind, 0.0) * edge.count
         if other != SHARED and weight:
             sites = tuple(str(s) for s in edge.sites[:3])
             ties[(other, edge.kind.value)].append((weight, edge.target, sites))
+            if edge.kind == EdgeKind.CO_CHANGES:
+                commits[edge.target] = edge.count
     for edge in atoms.in_edges(atom):
         other = assignment.get(edge.source, SHARED)
         weight = metrics.COUPLING_WEIGHTS.get(edge.kind, 0.0) * edge.count
         if other != SHARED and weight:
-            ties[(other, "used-by")].append((weight, edge.source, ()))
+            if edge.kind == EdgeKind.CO_CHANGES:  # symmetric: the other end is no user
+                ties[(other, edge.kind.value)].append((weight, edge.source, ()))
+                commits[edge.source] = edge.count
+            else:
+                ties[(other, "used-by")].append((weight, edge.source, ()))
     for access in atoms.accesses_of(atom):
         owner = table_owner.get(access.table)
         if owner is not None:
@@ -321,6 +338,8 @@ def _evidence(
         names = sorted({name for _, name, _ in found})
         sites = tuple(s for _, _, site in found for s in site)[:5]
         text = _describe(kind, names, service)
+        if kind == EdgeKind.CO_CHANGES.value:
+            text = _describe_co_changes(names, commits, service)
         score, reasons = scores.get(service, (0.0, []))
         reasons.append(Reason(kind, text, weight, (*names[:5], *sites)))
         scores[service] = (score + weight, reasons)
@@ -343,6 +362,17 @@ def _describe(kind: str, names: list[str], service: str) -> str:
     }.get(kind, kind)
     tables = kind in ("writes", "reads")
     return f"{what} {shown}{more} ({'owned by' if tables else 'in'} {service})"
+
+
+def _describe_co_changes(names: list[str], commits: Mapping[str, int], service: str) -> str:
+    """'changed together with Cart in 14 commits, Order in 3 commits (in orders)'."""
+    ranked = sorted(names, key=lambda n: (-commits.get(n, 0), n))
+    shown = []
+    for name in ranked[:3]:
+        count = commits.get(name, 0)
+        shown.append(f"{name.rpartition('.')[2] or name} in {count} commit{'s' * (count != 1)}")
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return f"changed together with {', '.join(shown)}{more} (in {service})"
 
 
 def _check_result(strategy: Strategy, result: StrategyResult, atoms: AtomGraph) -> None:

@@ -84,6 +84,7 @@ DIRECTIONS: Mapping[str, int] = MappingProxyType(
         "cross_service_foreign_keys": -1,
         "cross_service_joins": -1,
         "sagas_needed": -1,
+        "tsr": -1,
         "mojofm": 1,
         "ari": 1,
         "ami": 1,
@@ -378,6 +379,8 @@ def evaluate(atoms: AtomGraph, assignment: Mapping[str, str]) -> Metrics:
     for access in atoms.access:
         touched[access.atom].add(access.table)
     chd = _cohesion(surface, lambda atom: touched.get(atom, set()))
+    teams = service_authors(atoms, assignment)
+    everyone = set().union(*atom_authors(atoms).values())
 
     services: dict[str, dict[str, Value]] = {}
     for name in names:
@@ -395,6 +398,8 @@ def evaluate(atoms: AtomGraph, assignment: Mapping[str, str]) -> Metrics:
             "bcp": bcp[name],
             "chm": chm[name],
             "chd": chd[name],
+            "authors": len(teams.get(name, {})) if everyone else None,
+            "tsr": len(teams.get(name, {})) / len(everyone) if everyone else None,
         }
 
     sizes = [len(found) for found in members.values()]
@@ -414,9 +419,47 @@ def evaluate(atoms: AtomGraph, assignment: Mapping[str, str]) -> Metrics:
         "chd": _mean(value for value in chd.values() if value is not None),
         "size_balance": _variation(sizes),
         "service_cycles": len(cycles),
+        "tsr": _mean(s["tsr"] for s in services.values() if s["tsr"] is not None),
         **_data_metrics(atoms, owners, owner_of),
     }
     return Metrics(overall, services, cycles)
+
+
+def atom_authors(atoms: AtomGraph) -> dict[str, dict[str, float]]:
+    """atom -> author -> recency-weighted commits, from the `authors` the history analyzer puts
+    on nodes; an atom without its own takes those of the nearest enclosing atom that has
+    some (a method at the function level: its class), then its module's. Atoms of a graph
+    without history are left out."""
+    found: dict[str, dict[str, float]] = {}
+    for atom in atoms.atoms:
+        holder = atom
+        authors = atoms.nodes[atom].attrs.get("authors")
+        while not authors and "." in holder and holder != atoms.module_of(atom):
+            holder = holder.rsplit(".", 1)[0]
+            if holder in atoms.nodes:
+                authors = atoms.nodes[holder].attrs.get("authors")
+        module = atoms.nodes.get(atoms.module_of(atom))
+        if not authors and module is not None:
+            authors = module.attrs.get("authors")
+        if authors:
+            found[atom] = authors
+    return found
+
+
+def service_authors(
+    atoms: AtomGraph, assignment: Mapping[str, str]
+) -> dict[str, dict[str, float]]:
+    """service -> author -> recency-weighted commits summed over the service's atoms, heaviest
+    first; services whose atoms have no history are left out."""
+    teams: dict[str, Counter[str]] = defaultdict(Counter)
+    for atom, authors in atom_authors(atoms).items():
+        service = assignment.get(atom, SHARED)
+        if service != SHARED:
+            teams[service].update(authors)
+    return {
+        service: dict(sorted(team.items(), key=lambda item: (-item[1], item[0])))
+        for service, team in sorted(teams.items())
+    }
 
 
 def _mean(values: Iterable[float]) -> float | None:

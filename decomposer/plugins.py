@@ -209,7 +209,24 @@ class Registry:
         return obj
 
     def analyzers(self) -> list[Analyzer]:
-        return [self.load(ANALYZERS, name)() for name in self.names(ANALYZERS)]
+        """Every analyzer, in name order, except that one naming others in its optional
+        `runs_after` (a tuple of names) runs after those of them that are installed: it
+        attaches facts to nodes they add. A cycle falls back to name order."""
+        loaded = {name: self.load(ANALYZERS, name) for name in self.names(ANALYZERS)}
+        order: list[str] = []
+        waiting = list(loaded)
+        while waiting:
+            ready = [
+                name
+                for name in waiting
+                if all(
+                    other in order or other not in loaded or other == name
+                    for other in getattr(loaded[name], "runs_after", ())
+                )
+            ]
+            order.append(ready[0] if ready else waiting[0])
+            waiting.remove(order[-1])
+        return [loaded[name]() for name in order]
 
     def strategy(self, name: str) -> Strategy:
         return self.load(STRATEGIES, name)()  # type: ignore[no-any-return]

@@ -154,6 +154,8 @@ class AtomGraph:
         access: dict[tuple[str, str, str], list[Edge]] = defaultdict(list)
         for edge in graph.edges():
             source = atom_of.get(edge.source)
+            if edge.kind == EdgeKind.CO_CHANGES and level == "module" and "hunks" in edge.tags:
+                continue  # the module-to-module edges (tagged "files") count those commits
             if edge.kind in CODE_KINDS:
                 target = atom_of.get(edge.target)
                 if source and target and source != target:

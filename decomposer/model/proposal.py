@@ -145,6 +145,7 @@ class Proposal:
                 "tables": derived.get("owned_tables", {}).get(name, []),
                 "api": derived.get("api", {}).get(name, []),
                 "depends_on": derived.get("dependencies", {}).get(name, {}),
+                "team": derived.get("teams", {}).get(name, []),
             }
         return {
             "schema": SCHEMA,

@@ -247,6 +247,8 @@ def test_per_service_metrics_by_hand() -> None:
         "bcp": 0.0,  # ln 1
         "chm": 1.0,  # a single operation
         "chd": 1.0,
+        "authors": None,  # no history
+        "tsr": None,
     }
     billing = found.services["billing"]
     assert billing["loc"] == 12  # 8 + 4
