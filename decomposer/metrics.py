@@ -398,8 +398,9 @@ def evaluate(atoms: AtomGraph, assignment: Mapping[str, str]) -> Metrics:
             "bcp": bcp[name],
             "chm": chm[name],
             "chd": chd[name],
-            "authors": len(teams.get(name, {})) if everyone else None,
-            "tsr": len(teams.get(name, {})) / len(everyone) if everyone else None,
+            # None for a service none of whose code has history (new, uncommitted code)
+            "authors": len(teams[name]) if name in teams else None,
+            "tsr": len(teams[name]) / len(everyone) if name in teams else None,
         }
 
     sizes = [len(found) for found in members.values()]

@@ -245,8 +245,9 @@ class History:
                 a, b = divmod(key, n)
                 if shared / ((support[a] + support[b]) / 2) < MIN_DEGREE:
                     continue
+                source, target = sorted((ids[a], ids[b]))  # undirected: stored once
                 found.append(
-                    Edge(ids[a], ids[b], EdgeKind.CO_CHANGES, shared, tags=frozenset({level}))
+                    Edge(source, target, EdgeKind.CO_CHANGES, shared, tags=frozenset({level}))
                 )
         return sorted(found, key=lambda e: (e.source, e.target))
 

@@ -89,6 +89,13 @@ def node(graph: dict, node_id: str) -> dict:
     return next(n for n in graph["nodes"] if n["id"] == node_id)
 
 
+@pytest.fixture(autouse=True)
+def _own_repositories(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from a git hook, git's variables would point every command at the outer repository."""
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
     return Repo(tmp_path / "project")
@@ -271,6 +278,7 @@ def test_hunks_say_which_classes_changed_together(repo: Repo) -> None:
     assert found[("shop.cart.Cart", "shop.pay.Payment")]["static_count"] == 4
     assert found[("shop.cart", "shop.pay")]["tags"] == ["files"]
     assert not any("Wishlist" in a or "Wishlist" in b for a, b in found)
+    assert all(source < target for source, target in found)  # undirected: stored once
     loaded = graph_from_dict(graph)
     # at the module level only the edge between the files counts: 4 commits, not 4 + 4
     modules = AtomGraph.from_graph(loaded, "module")

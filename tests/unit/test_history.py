@@ -135,6 +135,7 @@ def _atoms(level: str) -> AtomGraph:
         code("m.g", NodeKind.FUNCTION),
         code("n", NodeKind.MODULE, {"Al": 3.0}),
         code("n.h", NodeKind.FUNCTION, {"Bo": 1.0}),
+        code("o", NodeKind.MODULE),  # not committed yet: no history
     ]
     contains = [("m", "m.C"), ("m.C", "m.C.f"), ("m", "m.g"), ("n", "n.h")]
     graph = DependencyGraph.build(nodes, [Edge(a, b, EdgeKind.CONTAINS) for a, b in contains])
@@ -149,14 +150,16 @@ def test_atoms_without_authors_take_those_of_what_encloses_them() -> None:
 
 
 def test_team_size_reduction_per_service_and_overall() -> None:
-    atoms = _atoms("class")  # atoms m, m.C, m.g, n, n.h
-    assignment = {"m": "x", "m.C": "x", "m.g": "x", "n.h": "y"}  # n is shared
+    atoms = _atoms("class")  # atoms m, m.C, m.g, n, n.h, o
+    assignment = {"m": "x", "m.C": "x", "m.g": "x", "n.h": "y", "o": "z"}  # n is shared
     metrics = evaluate(atoms, assignment)
     # the monolith's authors: Mo, Cy, Al, Bo (the shared atom n's Al counts too)
     # x: Mo (m and m.g), Cy, Al = 3 of 4; y: Bo = 1 of 4
     assert metrics.services["x"]["authors"] == 3
     assert metrics.services["x"]["tsr"] == pytest.approx(0.75)
     assert metrics.services["y"]["tsr"] == pytest.approx(0.25)
+    # z's code has no history: no team to measure, and no part of the mean
+    assert metrics.services["z"]["authors"] is None and metrics.services["z"]["tsr"] is None
     assert metrics.overall["tsr"] == pytest.approx(0.5)
     # x's people, the heaviest first: Cy 2, Mo 1 + 1 (m and m.g), Al 0.5
     assert list(service_authors(atoms, assignment)["x"].items()) == [
