@@ -404,8 +404,11 @@ def test_explanations_and_teams_cite_the_history(repo: Repo, cli, tmp_path) -> N
         )
     out = tmp_path / "g.json"
     assert cli("analyze", repo.root, "-o", out).exit_code == 0
+    # one service of everything, by hand: the core explains and measures any proposal
+    hand = tmp_path / "hand.json"
+    hand.write_text(json.dumps({"schema": 1, "services": {"shop": {"members": ["shop"]}}}))
     proposal_path = tmp_path / "p.json"
-    result = cli("decompose", out, "-o", proposal_path, "--strategy", "structural", "-k", "1")
+    result = cli("evaluate", out, hand, "-o", proposal_path)
     assert result.exit_code == 0, result.output
     proposal = json.loads(proposal_path.read_text())
     [service] = proposal["services"].values()
