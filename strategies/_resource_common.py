@@ -6,10 +6,9 @@ Everything works on dict adjacencies (`{node: {other: weight}}`), so memory foll
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 from collections import Counter, defaultdict
-from collections.abc import Callable, Container, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from decomposer.metrics import COUPLING_WEIGHTS
 from decomposer.model.atoms import AtomGraph
@@ -26,6 +25,7 @@ from strategies.common import (
     choose_k,
     coupling,
     fit_to_k,
+    louvain,
 )
 
 #: How much an atom follows the atoms that use it, next to the atoms it uses (1.0): code
@@ -199,63 +199,6 @@ def merge_to_k(
     return merger.result()
 
 
-def own_name(node: str, modules: Container[str] = ()) -> str:
-    """The part of a node id that survives moving its module: a class or function keeps its
-    name, an entry point or table node its whole id, a module nothing."""
-    if node.startswith(("uc:", "table:")):
-        return node
-    if node in modules:
-        return ""
-    return node.rpartition(".")[2]
-
-
-def structural_key(
-    node: str, adjacency: Adjacency, modules: Container[str] = ()
-) -> tuple[str, float, str]:
-    """A sort key that survives renaming modules: the node's own name, its weighted degree
-    and a digest of its neighbours' own names and weights (two same-named functions of
-    different modules almost always differ in what they touch)."""
-    row = adjacency.get(node, {})
-    around = sorted((own_name(other, modules), round(w, 9)) for other, w in row.items())
-    digest = hashlib.blake2b(repr(around).encode(), digest_size=8).hexdigest()
-    return own_name(node, modules), -round(sum(row.values()), 9), digest
-
-
-def louvain_invariant(
-    adjacency: Adjacency,
-    nodes: Iterable[str],
-    seed: int,
-    resolution: float = 1.0,
-    modules: Container[str] = (),
-) -> dict[str, str]:
-    """Louvain communities (node -> "c<i>") that do not depend on module names.
-
-    Louvain's result depends on the order nodes and edges are visited; ordering them by id
-    would let renaming a module change the result. Here nodes go by their own name and
-    weighted degree first, the id only breaking what is still tied.
-    """
-    import networkx as nx
-
-    order = sorted(set(nodes), key=lambda n: (*structural_key(n, adjacency, modules), n))
-    rank = {n: i for i, n in enumerate(order)}
-    graph = nx.Graph()
-    graph.add_nodes_from(order)
-    edges = sorted(
-        (rank[a], rank[b], weight)
-        for a in order
-        for b, weight in adjacency.get(a, {}).items()
-        if b in rank and rank[a] < rank[b] and weight > 0
-    )
-    graph.add_weighted_edges_from((order[a], order[b], w) for a, b, w in edges)
-    found = nx.community.louvain_communities(
-        graph, weight="weight", resolution=resolution, seed=seed
-    )
-    ordered = sorted(
-        (sorted(c, key=rank.__getitem__) for c in found), key=lambda c: (-len(c), rank[c[0]])
-    )
-    return {n: f"c{i}" for i, members in enumerate(ordered) for n in members}
-
-
 def k_range(atom_count: int) -> tuple[int, int]:
     """The range an automatic K is searched in (strategies.common's bounds)."""
     return MIN_K, max(MIN_K, min(MAX_K, atom_count // MIN_ATOMS_PER_SERVICE))
@@ -416,7 +359,7 @@ def structural_fallback(request: StrategyInput, note: str) -> StrategyResult:
     atoms = request.atoms
     adjacency = coupling(atoms)
     connected = [node for node, row in adjacency.items() if row]
-    found = louvain_invariant(adjacency, connected, request.seed, 1.0, set(atoms.modules.values()))
+    found = louvain(adjacency, connected, request.seed, 1.0, set(atoms.modules.values()))
     base = {n: c for n, c in found.items() if n in atoms.nodes}
     base = attach_isolated(base, list(atoms.atoms), atoms.module_of)
     if request.k is not None:

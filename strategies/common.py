@@ -7,8 +7,9 @@ edges, never with atoms squared.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 
 import networkx as nx
 
@@ -22,8 +23,6 @@ Adjacency = Mapping[str, Mapping[str, float]]
 MIN_K = 2
 MAX_K = 20
 MIN_ATOMS_PER_SERVICE = 5
-#: Louvain runs (seed, seed + 1, …) whose best result is kept.
-LOUVAIN_RUNS = 8
 
 
 def coupling(atoms: AtomGraph, *, tables: bool = True) -> dict[str, dict[str, float]]:
@@ -64,28 +63,59 @@ def graph_of(adjacency: Adjacency, nodes: list[str]) -> nx.Graph:
     return graph
 
 
-def louvain(
-    adjacency: Adjacency, nodes: list[str], seed: int, resolution: float = 1.0
-) -> dict[str, str]:
-    """Louvain communities: atom -> community label ("c0", "c1", … by size, then name).
+def own_name(node: str, modules: Container[str] = ()) -> str:
+    """The part of a node id that survives moving its module: a class or function keeps its
+    name, an entry point or table node its whole id, a module nothing."""
+    if node.startswith(("uc:", "table:")):
+        return node
+    if node in modules:
+        return ""
+    return node.rpartition(".")[2]
 
-    Louvain's local optimum depends on the order it visits nodes, which follows their ids;
-    the best of a few seeded runs (highest modularity) depends on it much less, so renaming
-    modules barely moves the result.
+
+def structural_key(
+    node: str, adjacency: Adjacency, modules: Container[str] = ()
+) -> tuple[str, float, str]:
+    """A sort key that survives renaming modules: the node's own name, its weighted degree
+    and a digest of its neighbours' own names and weights (two same-named functions of
+    different modules almost always differ in what they touch)."""
+    row = adjacency.get(node, {})
+    around = sorted((own_name(other, modules), round(w, 9)) for other, w in row.items())
+    digest = hashlib.blake2b(repr(around).encode(), digest_size=8).hexdigest()
+    return own_name(node, modules), -round(sum(row.values()), 9), digest
+
+
+def louvain(
+    adjacency: Adjacency,
+    nodes: Iterable[str],
+    seed: int,
+    resolution: float = 1.0,
+    modules: Container[str] = (),
+) -> dict[str, str]:
+    """Louvain communities (node -> "c<i>") that do not depend on module names.
+
+    Louvain's result depends on the order nodes and edges are visited; ordering them by id
+    would let renaming a module change the result. Here nodes go by their own name and
+    weighted degree first, the id only breaking what is still tied.
     """
-    graph = graph_of(adjacency, nodes)
-    runs = [
-        nx.community.louvain_communities(
-            graph, weight="weight", resolution=resolution, seed=seed + attempt
-        )
-        for attempt in range(LOUVAIN_RUNS)
-    ]
-    found = max(
-        runs,
-        key=lambda c: nx.community.modularity(graph, c, weight="weight", resolution=resolution),
+    order = sorted(set(nodes), key=lambda n: (*structural_key(n, adjacency, modules), n))
+    rank = {n: i for i, n in enumerate(order)}
+    graph = nx.Graph()
+    graph.add_nodes_from(order)
+    edges = sorted(
+        (rank[a], rank[b], weight)
+        for a in order
+        for b, weight in adjacency.get(a, {}).items()
+        if b in rank and rank[a] < rank[b] and weight > 0
     )
-    ordered = sorted((sorted(c) for c in found), key=lambda c: (-len(c), c[0]))
-    return {atom: f"c{i}" for i, members in enumerate(ordered) for atom in members}
+    graph.add_weighted_edges_from((order[a], order[b], w) for a, b, w in edges)
+    found = nx.community.louvain_communities(
+        graph, weight="weight", resolution=resolution, seed=seed
+    )
+    ordered = sorted(
+        (sorted(c, key=rank.__getitem__) for c in found), key=lambda c: (-len(c), rank[c[0]])
+    )
+    return {n: f"c{i}" for i, members in enumerate(ordered) for n in members}
 
 
 def modularity(adjacency: Adjacency, clusters: Mapping[str, str]) -> float:

@@ -22,7 +22,11 @@ class StructuralStrategy:
         resolution = float(request.options.get("resolution", 1.0))
         # atoms (and tables) with no edge at all would each be a community of one
         connected = sorted(node for node, row in adjacency.items() if row)
-        found = louvain(adjacency, connected, request.seed, resolution) if connected else {}
+        found = (
+            louvain(adjacency, connected, request.seed, resolution, set(atoms.modules.values()))
+            if connected
+            else {}
+        )
         base = {node: c for node, c in found.items() if not node.startswith("table:")}
         base = attach_isolated(base, list(atoms.atoms), atoms.module_of)
         if request.k is not None:

@@ -19,11 +19,10 @@ from decomposer.truth import SHARED
 from strategies._resource_common import (
     containers,
     k_range,
-    louvain_invariant,
     merge_to_k,
     structural_fallback,
 )
-from strategies.common import coupling, fit_to_k, modularity
+from strategies.common import coupling, fit_to_k, louvain, modularity
 
 DEFAULTS: dict[str, Any] = {
     # how many calls deep a use case reaches from its handlers (the handler is depth 0)
@@ -71,7 +70,7 @@ class UseCaseStrategy:
         nodes = sorted(n for n, row in graph.items() if row)
         modules = set(atoms.modules.values())
         resolution = float(options["resolution"])
-        found = louvain_invariant(graph, nodes, request.seed, resolution, modules)
+        found = louvain(graph, nodes, request.seed, resolution, modules)
         communities = len({c for n, c in found.items() if n in atoms.nodes})
         # an atom with no edge at all is in no community: nothing ties it to any service
         loose = [a for a in atoms.atoms if a not in shared and a not in found]

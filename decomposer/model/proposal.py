@@ -173,8 +173,8 @@ def parse_proposal(
     """A proposal read back (hand-edited, perhaps), checked against the graph's atoms at the
     proposal's level (and the atoms, for what comes next).
 
-    A member may be an atom or any id above atoms (a module, a package): it brings every atom
-    under it that no longer member claims. Every problem is reported at once.
+    A member may be an atom or any id above atoms (a module, a package below the top level):
+    it brings every atom under it that no longer member claims. Every problem is reported at once.
     """
     if not isinstance(data, dict):
         raise InputError(f"proposal {where} is not a JSON object", hint=_HINT)
@@ -258,13 +258,15 @@ _HINT = "see docs/proposal-format.md; decomposer decompose writes a valid one to
 
 
 def _group_of(atom: str, claimed: Mapping[str, str]) -> str | None:
-    """The group of the longest member that is the atom or a dotted prefix of it."""
+    """The group of the longest member that is the atom or a dotted prefix of it; a
+    top-level package covers only its own `__init__` (listing `shop` must not quietly claim
+    every atom no other member names), as in truth files."""
     parts = atom.split(".")
-    for i in range(len(parts), 0, -1):
+    for i in range(len(parts), 1, -1):
         group = claimed.get(".".join(parts[:i]))
         if group is not None:
             return group
-    return None
+    return claimed.get(atom)
 
 
 def _is_prefix(member: str, atoms: AtomGraph) -> bool:
