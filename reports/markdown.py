@@ -22,9 +22,9 @@ from typing import Any, ClassVar
 from decomposer import __version__
 from decomposer.files import write_text
 from decomposer.metrics import DIRECTIONS
-from decomposer.model.atoms import AtomGraph
 from decomposer.model.graph import DependencyGraph
 from decomposer.plugins import ReportInput
+from reports.graphviz import atom_graph
 
 # Caps keep report.md readable (and GitHub's mermaid under its size limits) on monoliths of
 # thousands of atoms. Whatever a cap cuts is counted in a note next to what is shown.
@@ -32,7 +32,7 @@ MAP_SERVICES = 20  # services drawn in the map, the largest first
 MAP_EDGES = 40  # dependencies drawn, the heaviest first
 MAP_TABLES_PER_SERVICE = 3  # owned tables drawn under each service, the most written first
 API_SHOWN = 10  # API members listed per service, the most used from outside first
-MEMBERS_SHOWN = 50  # members listed per service (in a folded block)
+MEMBERS_SHOWN = 25  # members listed per service (in a folded block)
 SERVICE_FINDINGS = 8  # findings listed in a service's section
 MATRIX_SERVICES = 10  # service columns of the ownership matrix
 MATRIX_TABLES = 60  # table rows of the ownership matrix
@@ -331,7 +331,7 @@ def _api_users(graph: DependencyGraph, proposal: dict[str, Any]) -> dict[str, Co
     users: dict[str, Counter[str]] = defaultdict(Counter)
     if not api:
         return users
-    atoms = AtomGraph.from_graph(graph, proposal.get("level", "class"))
+    atoms = atom_graph(graph, proposal.get("level", "class"))  # built once for all reports
     for edge in atoms.edges:
         if edge.target in api:
             source, target = service_of.get(edge.source), service_of.get(edge.target)
@@ -455,7 +455,7 @@ def _access(writes: int, reads: int) -> str:
 
 def _sorted_findings(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     rank = {s: i for i, s in enumerate(SEVERITIES)}
-    return sorted(findings, key=lambda f: (rank.get(f.get("severity"), 9), f.get("id", "")))
+    return sorted(findings, key=lambda f: (rank.get(str(f.get("severity")), 9), f.get("id", "")))
 
 
 def _findings(proposal: dict[str, Any]) -> list[str]:

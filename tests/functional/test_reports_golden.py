@@ -71,7 +71,7 @@ def bookshop_graph() -> dict[str, Any]:
         "books.web": 30,
         "books.util": 8,
     }
-    code = [
+    code: list[tuple[str, str, int, int, dict[str, Any]]] = [
         # (id, kind, line, loc, attrs)
         ("books.orders.Order", "class", 5, 10, {"bases": []}),
         (

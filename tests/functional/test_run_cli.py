@@ -35,11 +35,11 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 
 def test_run_writes_the_graph_and_a_proposal_per_strategy(ran: tuple[Path, str]) -> None:
-    out, _ = ran
+    out, printed = ran
     assert json.loads((out / "graph.json").read_text())["schema"] == 1
     strategies = default_registry().names(STRATEGIES)
     written = sorted(p.stem for p in (out / "proposals").glob("*.json"))
-    assert written == strategies
+    assert written == strategies, printed  # a strategy that failed says why in the output
     for name in strategies:
         proposal = json.loads((out / "proposals" / f"{name}.json").read_text())
         assert proposal["strategy"] == name and proposal["services"]
@@ -53,7 +53,7 @@ def test_run_writes_every_report_and_says_where_it_is(ran: tuple[Path, str]) -> 
     report = json.loads((out / "report.json").read_text())
     featured = [p["strategy"] for p in report["proposals"]]
     assert featured[0] == pipeline.DEFAULT_STRATEGY
-    assert sorted(featured) == default_registry().names(STRATEGIES)
+    assert sorted(featured) == default_registry().names(STRATEGIES), printed
     assert f"Report: {out / 'report.html'}" in printed.replace("\n", "")
     assert not list(out.rglob("*.partial"))
 
