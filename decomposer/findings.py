@@ -28,8 +28,6 @@ from decomposer.model.atoms import AtomGraph
 from decomposer.truth import SHARED
 
 SEVERITIES = ("high", "medium", "low", "info")
-#: How deep a use case's calls are followed (atoms), for sagas, chains and serverless.
-MAX_DEPTH = 25
 #: Event-triggered entry point kinds (not on a request path).
 EVENT_KINDS = ("task", "signal")
 
@@ -81,7 +79,8 @@ def find(
 
 
 class _Context:
-    """The proposal seen through the atoms: services of atoms and tables, and reachability."""
+    """The proposal seen through the atoms: services of atoms and tables, and what each atom
+    reaches through calls, summarised once for all atoms (see `closure`)."""
 
     def __init__(
         self,
@@ -98,28 +97,112 @@ class _Context:
         for edge in atoms.edges:
             if edge.kind in CALL_KINDS:
                 self.calls[edge.source].append(edge)
-        self._reach: dict[str, dict[str, int]] = {}
+        self.tables = sorted(atoms.tables)
+        self.services = sorted({s for s in self.service.values() if s != SHARED})
+        self.transactions = list(atoms.transactions)
+        self._closure: dict[str, _Reach] | None = None
 
-    def reach(self, start: str) -> dict[str, int]:
-        """Atoms reachable from `start` through calls, with their depth (bounded)."""
-        if start not in self._reach:
-            depth = {start: 0}
-            frontier = [start]
-            while frontier:
-                following = []
-                for atom in frontier:
-                    if depth[atom] >= MAX_DEPTH:
-                        continue
-                    for edge in self.calls.get(atom, ()):
-                        if edge.target not in depth:
-                            depth[edge.target] = depth[atom] + 1
-                            following.append(edge.target)
-                frontier = sorted(following)
-            self._reach[start] = depth
-        return self._reach[start]
+    def crossing(self, a: str, b: str) -> bool:
+        sa, sb = self.service[a], self.service[b]
+        return SHARED not in (sa, sb) and sa != sb
+
+    def closure(self, handlers: Iterable[str]) -> _Reach:
+        """What the handlers reach through calls, transitively: one pass over the call graph
+        for all atoms (strongly connected parts collapsed, summaries as bit sets), so each
+        entry point costs a lookup, not a walk."""
+        if self._closure is None:
+            self._closure = self._summarise()
+        found = _Reach()
+        for handler in handlers:
+            found = found.union(self._closure[handler])
+        return found
+
+    def _summarise(self) -> dict[str, _Reach]:
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        graph.add_nodes_from(self.atoms.atoms)
+        graph.add_edges_from((e.source, e.target) for es in self.calls.values() for e in es)
+        dag = nx.condensation(graph)
+        table_bit = {t: 1 << i for i, t in enumerate(self.tables)}
+        service_bit = {s: 1 << i for i, s in enumerate(self.services)}
+        tx_bit: dict[str, int] = defaultdict(int)
+        for i, tx in enumerate(self.transactions):
+            tx_bit[tx.atom] |= 1 << i
+        pair_index: dict[tuple[str, str], int] = {}
+        summaries: dict[int, _Reach] = {}
+        for part in reversed(list(nx.topological_sort(dag))):
+            members = dag.nodes[part]["members"]
+            reach = _Reach()
+            inside = {self.service[m] for m in members} - {SHARED}
+            depth = 1 if len(inside) > 1 else 0  # a cycle across services: one crossing
+            for atom in members:
+                service = self.service[atom]
+                reach.services |= service_bit.get(service, 0)
+                reach.tables |= sum(table_bit[t] for t in self._writes(atom))
+                reach.transactions |= tx_bit.get(atom, 0)
+                reach.stateful |= bool(self.atoms.nodes[atom].attrs.get("state"))
+                for edge in self.calls.get(atom, ()):
+                    cross = self.crossing(atom, edge.target)
+                    if cross:
+                        pair = (service, self.service[edge.target])
+                        index = pair_index.setdefault(pair, len(pair_index))
+                        reach.pairs |= 1 << index
+                        reach.volume[pair] = reach.volume.get(pair, 0) + edge.runtime_count
+                        reach.sites.setdefault(pair, edge.sites[:1])
+                    child = dag.graph["mapping"][edge.target]
+                    if child != part:
+                        below = summaries[child]
+                        depth = max(depth, below.depth + (1 if cross else 0))
+                        reach = reach.union(below)
+            reach.depth = max(reach.depth, depth)
+            summaries[part] = reach
+        self.pairs = {index: pair for pair, index in pair_index.items()}
+        self.table_bit = table_bit
+        self.service_bit = service_bit
+        return {atom: summaries[part] for atom, part in dag.graph["mapping"].items()}
+
+    def _writes(self, atom: str) -> set[str]:
+        return {a.table for a in self.atoms.accesses_of(atom) if a.kind == "writes"}
+
+    def decode_tables(self, bits: int) -> list[str]:
+        return [t for t, bit in self.table_bit.items() if bits & bit]
+
+    def decode_services(self, bits: int) -> list[str]:
+        return [s for s, bit in self.service_bit.items() if bits & bit]
 
     def sites(self, accesses: Iterable[Any], limit: int = 5) -> tuple[str, ...]:
         return tuple(sorted({str(s) for a in accesses for s in a.sites}))[:limit]
+
+
+@dataclass
+class _Reach:
+    """What an atom reaches through calls: tables written, services, crossing service pairs
+    (bit sets), the most service boundaries one path crosses, state, transactions."""
+
+    tables: int = 0
+    services: int = 0
+    pairs: int = 0
+    transactions: int = 0
+    depth: int = 0
+    stateful: bool = False
+    volume: dict[tuple[str, str], int] = field(default_factory=dict)
+    sites: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
+
+    def union(self, other: _Reach) -> _Reach:
+        volume = dict(self.volume)
+        for pair, count in other.volume.items():
+            volume[pair] = max(volume.get(pair, 0), count)
+        return _Reach(
+            self.tables | other.tables,
+            self.services | other.services,
+            self.pairs | other.pairs,
+            self.transactions | other.transactions,
+            max(self.depth, other.depth),
+            self.stateful or other.stateful,
+            volume,
+            {**other.sites, **self.sites},
+        )
 
 
 # -- database per service ---------------------------------------------------------------
@@ -199,19 +282,20 @@ def _cross_service_joins(c: _Context) -> list[Finding]:
 
 def _sagas(c: _Context) -> list[Finding]:
     found = []
-    covered: set[tuple[str, frozenset[str]]] = set()
-    for tx in c.atoms.transactions:
-        steps = _steps(c, [table for _, table in tx.steps] or sorted(tx.tables), tx.atom)
-        if len({s["service"] for s in steps}) < 2:
+    covered: dict[int, frozenset[str]] = {}  # transaction index -> its services
+    for index, tx in enumerate(c.transactions):
+        steps = _steps(c, [table for _, table in tx.steps] or sorted(tx.tables))
+        services = frozenset(s["service"] for s in steps)
+        if len(services) < 2:
             continue
-        covered.add((tx.atom, frozenset(s["service"] for s in steps)))
+        covered[index] = services
         node = c.atoms.nodes[tx.atom]
         found.append(
             _saga(
                 f"saga:{tx.atom}:{tx.line}",
                 "high",
                 f"the transaction in {tx.atom} (line {tx.line}) writes tables of "
-                f"{len({s['service'] for s in steps})} services",
+                f"{len(services)} services",
                 steps,
                 c.service[tx.atom],
                 (f"{node.file}:{tx.line}",),
@@ -219,19 +303,14 @@ def _sagas(c: _Context) -> list[Finding]:
             )
         )
     for entry, handlers in sorted(c.atoms.entries.items()):
-        depth: dict[str, int] = {}
-        for handler in handlers:
-            for atom, d in c.reach(handler).items():
-                depth[atom] = min(d, depth.get(atom, d))
-        first: dict[str, int] = {}  # table -> depth of its nearest writer: the order of steps
-        for atom, d in depth.items():
-            for access in c.atoms.accesses_of(atom):
-                if access.kind == "writes":
-                    first[access.table] = min(d, first.get(access.table, d))
-        tables = sorted(first, key=lambda t: (first[t], t))
-        steps = _steps(c, tables, None, set(depth))
+        reach = c.closure(handlers)
+        # grouped by owner: the order of the calls is not known at this level
+        tables = sorted(c.decode_tables(reach.tables), key=lambda t: (c.owner.get(t, ""), t))
+        steps = _steps(c, tables)
         services = frozenset(s["service"] for s in steps)
-        if len(services) < 2 or any(atom in depth and seen >= services for atom, seen in covered):
+        if len(services) < 2 or any(
+            reach.transactions >> i & 1 and seen >= services for i, seen in covered.items()
+        ):
             continue  # a transaction it runs already is a saga over these services
         found.append(
             _saga(
@@ -248,12 +327,9 @@ def _sagas(c: _Context) -> list[Finding]:
     return found
 
 
-def _steps(
-    c: _Context, tables: list[str], start: str | None, reached: set[str] | None = None
-) -> list[dict[str, Any]]:
-    """Tables in order, grouped into one step per run of the same owning service."""
-    if reached is None:
-        reached = set(c.reach(start)) if start else set()
+def _steps(c: _Context, tables: list[str]) -> list[dict[str, Any]]:
+    """Tables in order, grouped into one step per run of the same owning service, each with
+    the code of that service that writes them."""
     steps: list[dict[str, Any]] = []
     for table in tables:
         service = c.owner.get(table)
@@ -264,8 +340,13 @@ def _steps(
         else:
             steps.append({"service": service, "tables": [table]})
     for step in steps:
-        writers = {a for t in step["tables"] for a in c.writers.get(t, ()) if a in reached}
-        step["code"] = sorted(writers)
+        writers = {
+            a
+            for t in step["tables"]
+            for a in c.writers.get(t, ())
+            if c.service[a] == step["service"]
+        }
+        step["code"] = sorted(writers)[:10]
         step["compensation"] = (
             f"undo {step['service']}'s changes to {', '.join(step['tables'])} "
             "(delete the rows it created, restore the values it changed)"
@@ -350,13 +431,13 @@ def _sync_chains(c: _Context) -> list[Finding]:
     found = []
     for entry, handlers in sorted(c.atoms.entries.items()):
         kind = entry.split(":", 2)[1] if entry.count(":") >= 2 else ""
-        hops, crossings = _hops(c, handlers)
-        if not crossings:
+        reach = c.closure(handlers)
+        if not reach.pairs:
             continue
-        depth = max(hops.values())
-        services = sorted({c.service[a] for a in hops} - {SHARED})
-        volume = sum(edge.runtime_count for edge in crossings)
-        calls = sorted({f"{c.service[e.source]} -> {c.service[e.target]}" for e in crossings})
+        pairs = sorted(c.pairs[i] for i in range(reach.pairs.bit_length()) if reach.pairs >> i & 1)
+        depth = max(reach.depth, 1)
+        services = c.decode_services(reach.services)
+        volume = sum(reach.volume.get(pair, 0) for pair in pairs)
         request = kind == "http"
         severity = "high" if depth >= 3 else "medium" if depth == 2 else "low"
         if request:
@@ -370,7 +451,7 @@ def _sync_chains(c: _Context) -> list[Finding]:
                 "Nothing waits for this entry point: call the other services asynchronously "
                 "(messages or events) rather than synchronously."
             )
-        sites = tuple(sorted({str(s) for e in crossings for s in e.sites[:1]}))[:5]
+        sites = tuple(sorted({str(s) for pair in pairs for s in reach.sites.get(pair, ())}))[:5]
         found.append(
             Finding(
                 f"sync-call-chain:{entry}",
@@ -384,36 +465,13 @@ def _sync_chains(c: _Context) -> list[Finding]:
                 {
                     "depth": depth,
                     "fan_out": len(services) - 1,
-                    "calls": calls,
+                    "calls": [f"{a} -> {b}" for a, b in pairs],
                     "runtime_calls": volume,
                     "request_path": request,
                 },
             )
         )
     return found
-
-
-def _hops(c: _Context, handlers: tuple[str, ...]) -> tuple[dict[str, int], list[Any]]:
-    """Fewest service changes to reach each atom from the handlers; the crossing edges."""
-    hops = {h: 0 for h in handlers}
-    frontier = sorted(handlers)
-    crossings = []
-    steps = 0
-    while frontier and steps < MAX_DEPTH:
-        steps += 1
-        following = []
-        for atom in frontier:
-            for edge in c.calls.get(atom, ()):
-                source, target = c.service[atom], c.service[edge.target]
-                cross = SHARED not in (source, target) and source != target
-                if cross:
-                    crossings.append(edge)
-                cost = hops[atom] + (1 if cross else 0)
-                if edge.target not in hops or cost < hops[edge.target]:
-                    hops[edge.target] = cost
-                    following.append(edge.target)
-        frontier = sorted(set(following))
-    return hops, crossings
 
 
 # -- cycles -------------------------------------------------------------------------------
@@ -509,12 +567,9 @@ def _serverless(c: _Context) -> list[Finding]:
         kind = entry.split(":", 2)[1] if entry.count(":") >= 2 else ""
         if kind not in EVENT_KINDS:
             continue
-        reached = set()
-        for handler in handlers:
-            reached |= set(c.reach(handler))
-        services = {c.service[a] for a in reached} - {SHARED}
-        stateful = any(c.atoms.nodes[a].attrs.get("state") for a in reached)
-        if len(services) != 1 or stateful:
+        reach = c.closure(handlers)
+        services = c.decode_services(reach.services)
+        if len(services) != 1 or reach.stateful:
             continue
         (service,) = services
         found.append(
@@ -528,7 +583,7 @@ def _serverless(c: _Context) -> list[Finding]:
                 (entry,),
                 "It could run as a function (serverless) triggered by its event, scaled to zero "
                 "between events, instead of living in a long-running service.",
-                {"atoms": len(reached)},
+                {},
             )
         )
     return found
