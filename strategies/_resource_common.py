@@ -221,6 +221,9 @@ def containers(
     Containment, never a name, decides: renaming modules changes nothing.
     """
     loose = set(loose)
+    children: dict[str, list[str]] = defaultdict(list)
+    for edge in graph.edges(EdgeKind.CONTAINS):
+        children[edge.source].append(edge.target)
     inside: dict[str, list[str]] = defaultdict(list)
     for atom in atoms.atoms:
         if atoms.module_of(atom) != atom:
@@ -246,12 +249,12 @@ def containers(
     for package in modules:
         if inside[package]:
             continue
-        below, todo = [], list(graph.children(package)) if package in graph else []
+        below, todo = [], list(children[package])
         while todo:
             node = todo.pop()
             if node in atoms.nodes and node != package:
                 below.append(node)
-            todo.extend(graph.children(node))
+            todo.extend(children[node])
         packages[package] = verdict(below)
     clusters.update(packages)
     moved.update(packages)
@@ -331,25 +334,28 @@ def glue(
             around[edge.source].add(edge.target)
             around[edge.target].add(edge.source)
         uses[edge.source].add(edge.target)  # an import inside a factory wires too
+    modules = set(atoms.modules.values())  # module atoms follow their members instead
+    free = free - modules
     found: dict[str, str] = {}
     for atom in sorted(free):
-        if atom in shared or atom in atoms.modules.values():
+        if atom in shared:
             continue
         wired = {labels[t] for t in uses[atom] if t in labels and t not in shared}
         if len(wired) >= needed:
             found[atom] = f"touches no data and wires together code of {len(wired)} resources"
-    modules = set(atoms.modules.values())  # module atoms follow their members instead
-    free = free - modules
+    # then the closure, counting down each atom's neighbours that are not shared yet
     done = set(shared) | set(found)
-    todo = sorted({n for a in done for n in around[a]} & free - done)
+    left = {a: len(around[a] - done) for a in free if a not in done and around[a]}
+    todo = sorted(a for a, n in left.items() if n == 0)
     while todo:
-        following: set[str] = set()
-        for atom in todo:
-            if atom not in done and around[atom] <= done:
-                found[atom] = "touches no data and is tied only to shared code"
-                done.add(atom)
-                following |= around[atom] & free
-        todo = sorted(following - done)
+        atom = todo.pop()
+        found[atom] = "touches no data and is tied only to shared code"
+        done.add(atom)
+        for other in sorted(around[atom]):
+            if other in left and other not in done:
+                left[other] -= 1
+                if left[other] == 0:
+                    todo.append(other)
     return found
 
 
