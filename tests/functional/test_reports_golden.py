@@ -184,6 +184,9 @@ PROPOSALS = {
 }
 
 
+SHARED_PACKAGES = ("books.util", "books.web")
+
+
 def write_input(folder: Path) -> tuple[Path, list[Path]]:
     folder.mkdir(parents=True, exist_ok=True)
     graph = folder / "graph.json"
@@ -191,13 +194,15 @@ def write_input(folder: Path) -> tuple[Path, list[Path]]:
     proposals = []
     for strategy, services in PROPOSALS.items():
         path = folder / f"{strategy}.json"
+        named = {m for members in services.values() for m in members}
         body = {
             "schema": 1,
             "strategy": strategy,
             "level": "class",
             "k_choice": "written by hand",
             "services": {name: {"members": members} for name, members in services.items()},
-            "shared": {"members": ["books"]},  # every atom no service names
+            # the packages no service names (a top-level package covers only itself)
+            "shared": {"members": ["books", *(m for m in SHARED_PACKAGES if m not in named)]},
         }
         path.write_text(json.dumps(body), encoding="utf-8")
         proposals.append(path)
