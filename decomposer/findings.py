@@ -102,6 +102,18 @@ class _Context:
         self.transactions = list(atoms.transactions)
         self._closure: dict[str, _Reach] | None = None
 
+    def reached(self, start: str) -> set[str]:
+        """The atoms `start` reaches through calls (a walk: used per transaction only)."""
+        seen = {start}
+        frontier = [start]
+        while frontier:
+            atom = frontier.pop()
+            for edge in self.calls.get(atom, ()):
+                if edge.target not in seen:
+                    seen.add(edge.target)
+                    frontier.append(edge.target)
+        return seen
+
     def crossing(self, a: str, b: str) -> bool:
         sa, sb = self.service[a], self.service[b]
         return SHARED not in (sa, sb) and sa != sb
@@ -284,7 +296,8 @@ def _sagas(c: _Context) -> list[Finding]:
     found = []
     covered: dict[int, frozenset[str]] = {}  # transaction index -> its services
     for index, tx in enumerate(c.transactions):
-        steps = _steps(c, [table for _, table in tx.steps] or sorted(tx.tables))
+        tables = [table for _, table in tx.steps] or sorted(tx.tables)
+        steps = _steps(c, tables, c.reached(tx.atom))
         services = frozenset(s["service"] for s in steps)
         if len(services) < 2:
             continue
@@ -327,9 +340,11 @@ def _sagas(c: _Context) -> list[Finding]:
     return found
 
 
-def _steps(c: _Context, tables: list[str]) -> list[dict[str, Any]]:
+def _steps(
+    c: _Context, tables: list[str], reached: set[str] | None = None
+) -> list[dict[str, Any]]:
     """Tables in order, grouped into one step per run of the same owning service, each with
-    the code of that service that writes them."""
+    the code of that service that writes them (among the `reached` atoms, when known)."""
     steps: list[dict[str, Any]] = []
     for table in tables:
         service = c.owner.get(table)
@@ -344,7 +359,7 @@ def _steps(c: _Context, tables: list[str]) -> list[dict[str, Any]]:
             a
             for t in step["tables"]
             for a in c.writers.get(t, ())
-            if c.service[a] == step["service"]
+            if c.service[a] == step["service"] and (reached is None or a in reached)
         }
         step["code"] = sorted(writers)[:10]
         step["compensation"] = (
