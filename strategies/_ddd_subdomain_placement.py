@@ -215,8 +215,9 @@ def _votes(
     if atom in reach:
         for other, weight in links.callees.get(atom, ()):
             cluster = clusters.get(other)
-            # only callees on the way to the data: the others borrow their cluster
-            if cluster is not None and cluster != SHARED and other in reach:
+            # only callees on the way to the data: the others borrow their cluster; code
+            # that reaches data only through glue (a main() calling the dispatcher) is glue
+            if cluster is not None and other in reach:
                 votes[cluster] += weight
     for other, weight in links.callers.get(atom, ()):
         cluster = clusters.get(other)
