@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from decomposer import console, pipeline
+from decomposer import check, check_formats, console, pipeline
 from decomposer.errors import DecomposerError
 from decomposer.plugins import default_registry
 
@@ -286,6 +286,57 @@ def list_strategies(output_format: FormatOption = Format.text, debug: DebugOptio
         output_format,
         debug,
     )
+
+
+class CheckFormat(StrEnum):
+    text = "text"
+    json = "json"
+    github = "github"
+    junit = "junit"
+    sarif = "sarif"
+
+
+@app.command("check")
+def check_command(
+    path: Annotated[
+        Path, typer.Argument(help="The project folder, with [tool.decomposer.check].")
+    ] = Path("."),
+    update_baseline: Annotated[
+        bool, typer.Option("--update-baseline", help="Accept today's state: rewrite the baseline.")
+    ] = False,
+    tighten_baseline: Annotated[
+        bool,
+        typer.Option("--tighten-baseline", help="Drop what is fixed from the baseline, add nothing."),
+    ] = False,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="The baseline file (default: the setting).")
+    ] = None,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="text, json, github, junit or sarif.")
+    ] = CheckFormat.text,
+    out: Annotated[
+        Path | None, typer.Option("-o", "--out", help="Write the report to a file, not stdout.")
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=0, help="Worker processes (0: one per core).")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Re-parse every file.")] = False,
+    debug: DebugOption = False,
+) -> None:
+    """Fail (exit 1) when the code adds coupling across the declared service boundaries."""
+    overrides = {"jobs": jobs} if jobs is not None else {}
+    request = check.CheckRequest(
+        path, update_baseline, tighten_baseline, baseline, not no_cache, overrides
+    )
+
+    def action() -> pipeline.Outcome:
+        with console.BarProgress() as progress:
+            return check.check(request, registry=default_registry(), progress=progress)
+
+    def render(summary: dict[str, Any]) -> None:
+        check_formats.render(summary, output_format.value, console.stdout, out)
+
+    _run(action, render, Format.text, debug)
 
 
 def _run(

@@ -84,6 +84,17 @@ def load_decompose_config(path: Path | None) -> tuple[dict[str, dict[str, Any]],
     return strategies, parse_constraints(table.get("constraints"), where=where)
 
 
+def load_check_table(root: Path) -> tuple[dict[str, Any], str]:
+    """`[tool.decomposer.check]` of root/pyproject.toml (empty without one) and where it is,
+    for messages; decomposer.check validates its keys."""
+    path = root / "pyproject.toml"
+    where = f"[{TABLE}.check] in {path}"
+    table = _table(path).get("check", {}) if path.is_file() else {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table", hint="see docs/check.md")
+    return table, where
+
+
 def _table(path: Path) -> dict[str, Any]:
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
