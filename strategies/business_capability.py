@@ -10,6 +10,7 @@ atoms that speak clearly, coupling refines them, and the rest follow their call 
 from __future__ import annotations
 
 import fnmatch
+import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -362,7 +363,10 @@ def spherical_kmeans(rows: sparse.csr_matrix, centres: np.ndarray, seed: int) ->
     if rows.shape[0] <= len(centres):
         return centres
     model = KMeans(n_clusters=len(centres), init=centres, n_init=1, random_state=seed)
-    return np.asarray(normalize(model.fit(rows).cluster_centers_))
+    with warnings.catch_warnings():  # fewer distinct rows than centres is fine here
+        warnings.simplefilter("ignore")
+        model.fit(rows)
+    return np.asarray(normalize(model.cluster_centers_))
 
 
 def _telling_terms(

@@ -389,13 +389,19 @@ def speaks(atom: str, language: Mapping[str, set[str]]) -> tuple[str, list[Reaso
 def _without_data(request: StrategyInput) -> StrategyResult:
     """No tables at all: no entities to build contexts from, so communities of the code."""
     atoms = request.atoms
+    if not atoms.atoms:
+        return StrategyResult(clusters={}, k_choice="no code and no tables: nothing to cut")
     adjacency = coupling(atoms)
     connected = sorted(n for n, row in adjacency.items() if row)
     found = louvain(adjacency, connected, request.seed) if connected else {}
-    base = attach_isolated(dict(found), list(atoms.atoms), atoms.module_of)
+    base = attach_isolated(
+        {a: c for a, c in found.items() if a in atoms.nodes}, list(atoms.atoms), atoms.module_of
+    )
     k = request.k or max(1, len(set(base.values())))
     clusters = fit_to_k(base, adjacency, k, request.seed)
+    found_k = len(set(clusters.values()))
     return StrategyResult(
         clusters={a: clusters[a] for a in atoms.atoms},
-        k_choice=f"no tables in the graph: {k} communities of the code instead of contexts",
+        k_choice=f"no tables in the graph: {found_k} communities of the code instead of "
+        f"bounded contexts ({'given' if request.k else 'Louvain'})",
     )
