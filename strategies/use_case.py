@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     # an atom reached by at least this share of the use cases (and by at least 3) is a
     # shared utility, unless it writes a table
     "shared_share": 0.25,
+    # each atom is tied to at most this many use cases, its strongest
+    "max_use_cases": 20,
     # the code's own ties (calls, tables) next to the use cases' ties, as a share of their
     # total weight
     "code_weight": 2.0,
@@ -66,7 +68,8 @@ class UseCaseStrategy:
             reach = reached(atoms, cases, depth, traced, stop=set(shared))
         for atom in shared:
             reach.pop(atom, None)
-        graph = _combined(_bipartite(reach, cases), coupling(atoms), shared, options)
+        use = _bipartite(reach, cases, int(options["max_use_cases"]))
+        graph = _combined(use, coupling(atoms), shared, options)
         nodes = sorted(n for n, row in graph.items() if row)
         modules = set(atoms.modules.values())
         resolution = float(options["resolution"])
@@ -151,18 +154,22 @@ def _shared(
 
 
 def _bipartite(
-    reach: dict[str, dict[str, int]], cases: dict[str, tuple[str, ...]]
+    reach: dict[str, dict[str, int]], cases: dict[str, tuple[str, ...]], keep: int
 ) -> dict[str, dict[str, float]]:
     """The atom - use case graph: an atom is tied to each use case that reaches it, more
     strongly the closer it is to the handler and the fewer atoms the use case reaches (a
-    use case that reaches everything says little about any one atom)."""
+    use case that reaches everything says little about any one atom). Each atom keeps its
+    `keep` strongest use cases: the rest add edges, not evidence."""
     size: Counter[str] = Counter()
     for by in reach.values():
         size.update(by.keys())
     graph: dict[str, dict[str, float]] = defaultdict(dict)
     for atom, by in reach.items():
-        for case, level in by.items():
-            weight = 1.0 / (1 + level) / math.log2(1 + size[case])
+        weights = sorted(
+            ((1.0 / (1 + level) / math.log2(1 + size[case]), case) for case, level in by.items()),
+            key=lambda item: (-item[0], item[1]),
+        )
+        for weight, case in weights[:keep]:
             graph[atom]["uc:" + case] = weight
             graph["uc:" + case][atom] = weight
     return dict(graph)
