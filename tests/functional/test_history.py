@@ -406,7 +406,8 @@ def test_explanations_and_teams_cite_the_history(repo: Repo, cli, tmp_path) -> N
     assert cli("analyze", repo.root, "-o", out).exit_code == 0
     # one service of everything, by hand: the core explains and measures any proposal
     hand = tmp_path / "hand.json"
-    hand.write_text(json.dumps({"schema": 1, "services": {"shop": {"members": ["shop"]}}}))
+    members = ["shop", "shop.cart", "shop.pay"]  # a top-level package covers only itself
+    hand.write_text(json.dumps({"schema": 1, "services": {"shop": {"members": members}}}))
     proposal_path = tmp_path / "p.json"
     result = cli("evaluate", out, hand, "-o", proposal_path)
     assert result.exit_code == 0, result.output
