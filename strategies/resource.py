@@ -75,22 +75,31 @@ class ResourceStrategy:
             return structural_fallback(request, note)
         seeded = set(labels)
         ties = directed_ties(atoms, float(options["called_by_weight"]))
-        for access in atoms.access:  # a query reading several resources follows its tables
+        # a query over several resources follows its calls, then (what is left) its tables
+        tables: dict[str, dict[str, float]] = defaultdict(dict)
+        table_labels = {}
+        for access in atoms.access:
             node = "table:" + access.table
-            labels[node] = access.table
+            table_labels[node] = access.table
             weight = (WRITE_WEIGHT if access.kind == "writes" else READ_WEIGHT) * access.count
-            ties.setdefault(access.atom, {})[node] = (
-                ties.get(access.atom, {}).get(node, 0.0) + weight
-            )
-        first = grow(dict(labels), ties, atoms.atoms)
+            tables[access.atom][node] = tables[access.atom].get(node, 0.0) + weight
+            tables[node][access.atom] = 0.0  # the table pulls; it is never pulled
+
+        def spread(labels: dict[str, str], allowed: list[str]) -> dict[str, str]:
+            grow(labels, ties, allowed)
+            labels.update(table_labels)
+            grow(labels, tables, allowed)
+            return grow(labels, ties, allowed)
+
+        first = spread(dict(labels), list(atoms.atoms))
         free = data_free(atoms, data)
         library = libraries(atoms, first, free, float(options["library_share"]))
         library.update(glue(atoms, first, library, free, float(options["library_share"])))
         # grown again without the library, so that helpers pull nothing into a resource
         labels = {a: label for a, label in labels.items() if a not in library}
-        grow(labels, ties, [a for a in atoms.atoms if a not in library])
+        spread(labels, [a for a in atoms.atoms if a not in library])
         for atom in sorted(a for a in set(labels) - seeded if a in atoms.nodes):
-            reasons[atom].append(_follow_reason(atom, labels, ties))
+            reasons[atom].append(_follow_reason(atom, labels, {**ties, **tables}))
         clusters = {a: c for a, c in labels.items() if a in atoms.nodes}
         loose = [a for a in atoms.atoms if a not in labels and a not in library]
         adjacency = coupling(atoms)
