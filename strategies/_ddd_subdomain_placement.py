@@ -5,7 +5,9 @@ atoms have evidence of their own for a cluster (their data, or their vocabulary)
 - `settle`: atoms with weak or no evidence follow the atoms they call (when they reach data
   through them), then those that call them, then their module; utilities that reach no
   data and serve several clusters, and glue that calls into many clusters without a
-  favourite, become "shared"; a module's own top-level code goes where its members went.
+  favourite, become "shared"; a module's own top-level code goes where its members went;
+- `strongest`, `normalised`, `merge_to_k`, `communities_to_k`: the small weighted graphs
+  (entities, terms) the strategies cluster, and their fitting to K.
 
 Everything walks the sparse edge list: no step is quadratic in the number of atoms.
 """
@@ -454,3 +456,25 @@ def strongest(
                 graph[a][b] = weight
                 graph[b][a] = weight
     return dict(graph)
+
+
+def communities_to_k(
+    graph: Mapping[str, Mapping[str, float]],
+    nodes: list[str],
+    k: int,
+    seed: int,
+    resolution: float,
+) -> dict[str, str]:
+    """Louvain communities of a small graph (entities, terms) fitted to k: the resolution
+    rises (x1.5) until there are k communities or more, then the pair whose merge gains the
+    most modularity is merged until k remain (`merge_to_k`); a graph that never falls into
+    k parts is split by `strategies.common.fit_to_k`."""
+    from strategies.common import fit_to_k, louvain
+
+    found = louvain(graph, nodes, seed, resolution)
+    while len(set(found.values())) < k and resolution < 64:
+        resolution *= 1.5
+        found = louvain(graph, nodes, seed, resolution)
+    if len(set(found.values())) > k:
+        return merge_to_k(found, graph, k)
+    return fit_to_k(found, graph, k, seed)

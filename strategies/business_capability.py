@@ -28,14 +28,14 @@ from decomposer.terms import business_terms
 from strategies._business_capability_vocabulary import data_terms, documents
 from strategies._ddd_subdomain_placement import (
     FOLLOW_WEIGHTS,
+    communities_to_k,
     data_of,
-    merge_to_k,
     normalised,
     reaches_data,
     settle,
     strongest,
 )
-from strategies.common import cluster_weights, coupling, fit_to_k, louvain
+from strategies.common import cluster_weights, coupling, louvain
 
 #: Options (`[tool.decomposer.strategies.business_capability]`) and their defaults.
 DEFAULTS: dict[str, float] = {
@@ -289,37 +289,23 @@ def term_groups(
     request: StrategyInput,
     options: Mapping[str, float],
 ) -> tuple[dict[str, list[str]], str]:
-    """label -> the terms of one capability, most central first: Louvain communities of the
-    term graph (terms tied by how much they occur together in the smoothed rows), fitted
-    to K by rising resolution and modularity-gain merges."""
+    """label -> the terms of one capability: Louvain communities of the term graph (terms
+    tied by how much they occur together in the smoothed rows), fitted to K."""
     graph = normalised(strongest((rows.T @ rows).tocsr(), vocabulary, NEIGHBOURS))
     terms = sorted(vocabulary)
     resolution = options["resolution"]
-    found = louvain(graph, terms, request.seed, resolution)
     if request.k is None:
+        found = louvain(graph, terms, request.seed, resolution)
         k_choice = (
             f"chosen: {len(set(found.values()))} capabilities, the Louvain communities of the "
             f"terms that occur together (resolution {resolution})"
         )
     else:
-        while len(set(found.values())) < request.k and resolution < 64:
-            resolution *= 1.5
-            found = louvain(graph, terms, request.seed, resolution)
-        if len(set(found.values())) > request.k:
-            found = merge_to_k(found, graph, request.k)
-        else:
-            found = fit_to_k(found, graph, request.k, request.seed)
+        found = communities_to_k(graph, terms, request.k, request.seed, resolution)
         k_choice = f"given: {request.k} services"
     groups: dict[str, list[str]] = {}
-    for term, label in found.items():
+    for term, label in sorted(found.items()):
         groups.setdefault(label, []).append(term)
-    for members in groups.values():
-        inside = set(members)
-
-        def centrality(t: str, inside: set[str] = inside) -> float:
-            return sum(w for o, w in graph.get(t, {}).items() if o in inside)
-
-        members.sort(key=lambda t: (-centrality(t), t))
     return groups, k_choice
 
 

@@ -20,8 +20,8 @@ from decomposer.plugins import StrategyInput, StrategyResult
 from decomposer.terms import business_terms
 from strategies._ddd_subdomain_placement import (
     DataUse,
+    communities_to_k,
     data_of,
-    merge_to_k,
     normalised,
     reaches_data,
     settle,
@@ -265,9 +265,8 @@ def _contexts(
     request: StrategyInput,
     options: Mapping[str, float],
 ) -> tuple[dict[str, str], str]:
-    """table -> bounded context: Louvain on the normalised entity graph; with a target K, at
-    rising resolution until it finds K contexts or more, then the pair of contexts whose
-    merge gains the most modularity is merged until K remain."""
+    """table -> bounded context: Louvain on the normalised entity graph, fitted to K
+    (`communities_to_k`) when there is a target."""
     normal = normalised(relations)
     if request.k is None:
         found = louvain(normal, tables, request.seed, options["resolution"])
@@ -277,15 +276,7 @@ def _contexts(
             f"(modularity {modularity(normal, found):.3f}, resolution {options['resolution']})"
         )
         return _named(found, normal), k_choice
-    resolution = options["resolution"]
-    found = louvain(normal, tables, request.seed, resolution)
-    while len(set(found.values())) < request.k and resolution < 64:
-        resolution *= 1.5
-        found = louvain(normal, tables, request.seed, resolution)
-    if len(set(found.values())) > request.k:
-        found = merge_to_k(found, normal, request.k)
-    else:  # fewer entities (or groups of them) than services: split what will split
-        found = fit_to_k(found, normal, request.k, request.seed)
+    found = communities_to_k(normal, tables, request.k, request.seed, options["resolution"])
     return _named(found, normal), f"given: {request.k} services"
 
 
