@@ -341,11 +341,15 @@ def _reasons(
         if atom in votes:
             counter = votes[atom]
             total = sum(counter.values())
-            text = (
-                f"module: {counter[cluster]} of its {total} members went to {cluster}"
-                if total
-                else "module with no members: shared glue"
-            )
+            if not total:
+                text = "module with no members: shared glue"
+            elif cluster == SHARED and counter[SHARED] * 2 <= total:
+                text = (
+                    f"module: its {total} members went to {len(counter)} places, none with "
+                    "more than half: its own code is shared"
+                )
+            else:
+                text = f"module: {counter[cluster]} of its {total} members went to {cluster}"
             found[atom] = [Reason("module", text, counter[cluster] / total if total else 1.0)]
         elif atom in shared:
             found[atom] = [Reason("shared", _shared_text(atom, clusters, links), 1.0)]
