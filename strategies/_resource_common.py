@@ -155,7 +155,8 @@ def merge_to_k(
     are really entangled. A cluster tied to no other carries no evidence, so it goes first:
     to the cluster most of its members' modules went to (`module_of`; a weak hint, used only
     here), else to the largest. A pair's gain changes only when one of the two changes, so
-    a heap with stale entries skipped finds the best pair in O(log) per step.
+    a heap holding each cluster's best partner, looked at again when that partner changed,
+    always yields the best pair.
     """
     merger = Merger(clusters, adjacency)
     by_module: dict[str, Counter[str]] = defaultdict(Counter)
@@ -178,20 +179,28 @@ def merge_to_k(
                 votes[merger.find(other)] += n
         others = [c for c in merger.alive if c != cluster]
         merger.join(cluster, max(others, key=lambda c: (votes[c], merger.size[c], c)))
+    # one heap entry per cluster: its best partner, as found when it was last looked at; an
+    # entry whose partner changed since is stale, and the cluster is looked at again
     version: Counter[str] = Counter()
     heap: list[tuple[float, str, str, int, int]] = []
 
     def push(a: str) -> None:
-        for b in merger.between[a]:
-            x, y = min(a, b), max(a, b)
-            gain = round(merger.gain(x, y), 12)
-            heapq.heappush(heap, (-gain, x, y, version[x], version[y]))
+        row = merger.between[a]
+        if row:
+            # merger.gain(a, b) for every b, inlined: this is the hot loop of the merging
+            m, volume = merger.total, merger.volume
+            scale = volume[a] / (2 * m * m)
+            gain, b = max((round(w / m - volume[b] * scale, 12), b) for b, w in row.items())
+            heapq.heappush(heap, (-gain, a, b, version[a], version[b]))
 
     for cluster in sorted(merger.alive):
         push(cluster)
     while len(merger.alive) > k and heap:
         _, a, b, va, vb = heapq.heappop(heap)
-        if a not in merger.alive or b not in merger.alive or (va, vb) != (version[a], version[b]):
+        if a not in merger.alive or va != version[a]:
+            continue
+        if b not in merger.alive or vb != version[b]:
+            push(a)
             continue
         keep = merger.join(a, b)
         version[keep] += 1
