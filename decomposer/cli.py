@@ -114,7 +114,7 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option(
         "--config",
-        help="pyproject.toml with [tool.decomposer.strategies.*] and constraints "
+        help="pyproject.toml with tool.decomposer.strategies.<name> options and constraints "
         "(default: ./pyproject.toml when there is one).",
     ),
 ]
@@ -299,7 +299,7 @@ class CheckFormat(StrEnum):
 @app.command("check")
 def check_command(
     path: Annotated[
-        Path, typer.Argument(help="The project folder, with [tool.decomposer.check].")
+        Path, typer.Argument(help="The project folder, with its tool.decomposer.check settings.")
     ] = Path("."),
     update_baseline: Annotated[
         bool, typer.Option("--update-baseline", help="Accept today's state: rewrite the baseline.")
