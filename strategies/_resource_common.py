@@ -28,6 +28,9 @@ from strategies.common import (
     louvain,
 )
 
+#: Above this many clusters, merge_to_k first joins the smallest to its best partner.
+GLOBAL_MERGE = 200
+
 #: How much an atom follows the atoms that use it, next to the atoms it uses (1.0): code
 #: belongs with what it calls ("code that calls it") more than with whoever calls it.
 CALLED_BY_WEIGHT = 0.5
@@ -179,6 +182,19 @@ def merge_to_k(
                 votes[merger.find(other)] += n
         others = [c for c in merger.alive if c != cluster]
         merger.join(cluster, max(others, key=lambda c: (votes[c], merger.size[c], c)))
+    # many small clusters: the smallest joins its best partner first, so that the global
+    # search below looks at a few hundred clusters, not thousands (it costs clusters^2)
+    sizes = [(merger.size[c], c) for c in merger.alive]
+    heapq.heapify(sizes)
+    while len(merger.alive) > max(k, GLOBAL_MERGE) and sizes:
+        size, a = heapq.heappop(sizes)
+        if a not in merger.alive or size != merger.size[a] or not merger.between[a]:
+            continue
+        m, volume, row = merger.total, merger.volume, merger.between[a]
+        scale = volume[a] / (2 * m * m)
+        _, b = max((round(w / m - volume[b] * scale, 12), b) for b, w in row.items())
+        keep = merger.join(a, b)
+        heapq.heappush(sizes, (merger.size[keep], keep))
     # one heap entry per cluster: its best partner, as found when it was last looked at; an
     # entry whose partner changed since is stale, and the cluster is looked at again
     version: Counter[str] = Counter()
