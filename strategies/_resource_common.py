@@ -1,5 +1,6 @@
-"""Building blocks of the resource and use-case strategies: seeded growth along the code's
-edges, merging the most coupled clusters down to K, and module shells.
+"""Building blocks of the resource and use-case strategies: label growth along the code's
+edges, merging the most coupled clusters down to K, shared code (libraries, glue), placing
+what has no evidence by containment, and the structural fallback.
 
 Everything works on dict adjacencies (`{node: {other: weight}}`), so memory follows the edges.
 """
@@ -240,7 +241,7 @@ def containers(
     return what moved: a `loose` class or function (tied to nothing) goes where its
     module's other atoms went; a module atom (the module's own top-level code) goes with
     its members; a package with no code of its own goes with what is inside it. Each goes
-    to the cluster of at least `majority` of those atoms, else it is shared: a module whose
+    to the cluster of more than `majority` of those atoms, else it is shared: a module whose
     members are spread over services is a shell of the layered monolith (models.py).
 
     Containment, never a name, decides: renaming modules changes nothing.
