@@ -10,7 +10,8 @@ with its analysis cache; its truth file is the committed boundaries (a class-lev
 `decomposer check --format json` process (the real command line):
 
     cold                 no cache: every file parsed; records the baseline (--update-baseline)
-    warm, no change      the same tree again
+    warm, no change      the same tree again (the last analysis reused, the atoms checked)
+    warm, no change again  and again (the last check's result reused as well)
     warm, one file       one service module gains a function calling another service (exit 1)
     warm, reverted       the file restored
 
@@ -156,6 +157,7 @@ def main() -> int:
         rows.append(run_check(tree, "cold" if not args.no_cold else "baseline",
                               "--update-baseline"))  # fmt: skip
     rows.append(run_check(tree, "warm, no change"))
+    rows.append(run_check(tree, "warm, no change again"))  # the last check's result reused
     path, code = coupling_edit(tree)
     original = path.read_bytes()
     try:
