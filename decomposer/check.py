@@ -808,7 +808,7 @@ class _Run:
             sum(int(s["external_edges"] or 0) for s in measured.services.values()) // 2
         )
         cycles = self._cycles(measured.cycles, kept)
-        shared = self._shared_tables(owners)
+        shared = self._shared_tables(atoms, owners)
         unassigned = self._unassigned()
         for section, found in (
             ("dependencies", kept),
@@ -909,8 +909,14 @@ class _Run:
             found.append(_Found("cycles", record, "DC201", message, fix, cycle, sites))
         return found
 
-    def _shared_tables(self, owners: Mapping[str, metrics.TableOwnership]) -> list[_Found]:
+    def _shared_tables(
+        self, atoms: AtomGraph, owners: Mapping[str, metrics.TableOwnership]
+    ) -> list[_Found]:
         found = []
+        writes: dict[str, list[Any]] = defaultdict(list)
+        for access in atoms.access:
+            if access.kind == "writes":
+                writes[access.table].append(access)
         for table, ownership in sorted(owners.items()):
             if len(ownership.writers) < 2:
                 continue
@@ -918,14 +924,7 @@ class _Run:
             others = [s for s in writers if s != ownership.owner]
             sites = tuple(
                 sorted(
-                    {
-                        s
-                        for a in self.atoms.access
-                        if a.table == table
-                        and a.kind == "writes"
-                        and self.service(a.atom) in others
-                        for s in a.sites
-                    }
+                    {s for a in writes[table] if self.service(a.atom) in others for s in a.sites}
                 )
             )[:10]
             record = {"table": table, "writers": writers}
