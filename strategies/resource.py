@@ -98,8 +98,9 @@ class ResourceStrategy:
         # grown again without the library, so that helpers pull nothing into a resource
         labels = {a: label for a, label in labels.items() if a not in library}
         spread(labels, [a for a in atoms.atoms if a not in library])
+        both = {**ties, **tables}
         for atom in sorted(a for a in set(labels) - seeded if a in atoms.nodes):
-            reasons[atom].append(_follow_reason(atom, labels, {**ties, **tables}))
+            reasons[atom].append(_follow_reason(atom, labels, both))
         clusters = {a: c for a, c in labels.items() if a in atoms.nodes}
         loose = [a for a in atoms.atoms if a not in labels and a not in library]
         adjacency = coupling(atoms)
