@@ -98,9 +98,9 @@ class ResourceStrategy:
         # grown again without the library, so that helpers pull nothing into a resource
         labels = {a: label for a, label in labels.items() if a not in library}
         spread(labels, [a for a in atoms.atoms if a not in library])
-        both = {**ties, **tables}
         for atom in sorted(a for a in set(labels) - seeded if a in atoms.nodes):
-            reasons[atom].append(_follow_reason(atom, labels, both))
+            row = {**ties.get(atom, {}), **tables.get(atom, {})}
+            reasons[atom].append(_follow_reason(atom, labels, row))
         clusters = {a: c for a, c in labels.items() if a in atoms.nodes}
         loose = [a for a in atoms.atoms if a not in labels and a not in library]
         adjacency = coupling(atoms)
@@ -261,9 +261,9 @@ def _noun_labels(
     return found
 
 
-def _follow_reason(atom: str, labels: dict[str, str], ties: dict[str, dict[str, float]]) -> Reason:
+def _follow_reason(atom: str, labels: dict[str, str], row: dict[str, float]) -> Reason:
+    """Why a grown atom took its resource: its strongest ties (`row`) inside it."""
     label = labels[atom]
-    row = ties.get(atom, {})
     mine = sorted(
         ((w, other) for other, w in row.items() if labels.get(other) == label),
         key=lambda item: (-item[0], item[1]),
