@@ -236,6 +236,7 @@ def _reasons(
 ) -> dict[str, list[Reason]]:
     """Name the use cases that reach each atom, those of its own cluster first."""
     found: dict[str, list[Reason]] = {}
+    service_of = {n.removeprefix("uc:"): c for n, c in fitted.items() if n.startswith("uc:")}
     for atom in atoms.atoms:
         if atom in shared:
             text = f"reached by {shared[atom]} of {cases} use cases: a shared utility"
@@ -247,9 +248,9 @@ def _reasons(
             found[atom] = [Reason("use-case", text, 0.0)]
             continue
         own = clusters.get(atom)
-        mine = sorted((c for c in by if fitted.get("uc:" + c) == own), key=lambda c: (by[c], c))
-        others = sorted((c for c in by if c not in mine), key=lambda c: (by[c], c))
-        names = [_short(c) for c in (mine + others)[:4]]
+        ranked = sorted(by, key=lambda c: (service_of.get(c) != own, by[c], c))
+        mine = [c for c in ranked if service_of.get(c) == own]
+        names = [_short(c) for c in ranked[:4]]
         more = f" and {len(by) - 4} more" if len(by) > 4 else ""
         text = (
             f"reached by {len(by)} use case{'s' if len(by) > 1 else ''}, "
