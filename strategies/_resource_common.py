@@ -114,6 +114,12 @@ class Merger:
         self.alive = set(self.size)
         self._renamed: dict[str, str] = {}
 
+    def modularity(self) -> float:
+        """Newman's modularity of the current clusters."""
+        two_m = 2 * self.total
+        inside = sum(self.volume[c] - sum(self.between[c].values()) for c in self.alive)
+        return inside / two_m - sum((self.volume[c] / two_m) ** 2 for c in self.alive)
+
     def find(self, label: str) -> str:
         root = label
         while root in self._renamed:
@@ -152,6 +158,34 @@ def merge_to_k(
     k: int,
     module_of: Callable[[str], str | None] | None = None,
 ) -> dict[str, str]:
+    """`clusters` joined down to `k` clusters (see _merge)."""
+    return _merge(clusters, adjacency, k, module_of)[0]
+
+
+def merge_choosing_k(
+    clusters: Mapping[str, str],
+    adjacency: Adjacency,
+    low: int,
+    high: int,
+    module_of: Callable[[str], str | None] | None = None,
+) -> tuple[dict[str, str], int, float]:
+    """Join clusters down to `low` and keep the number of clusters in [low, high] whose
+    modularity is highest: (clusters, K, modularity). One pass finds K (each join changes
+    modularity by exactly its gain), a second one stops there."""
+    _, path = _merge(clusters, adjacency, low, module_of)
+    candidates = [(q, -n, n) for n, q in path if low <= n <= high] or [
+        (path[-1][1], 0, path[-1][0])
+    ]
+    q, _, k = max(candidates)
+    return _merge(clusters, adjacency, k, module_of)[0], k, q
+
+
+def _merge(
+    clusters: Mapping[str, str],
+    adjacency: Adjacency,
+    k: int,
+    module_of: Callable[[str], str | None] | None = None,
+) -> tuple[dict[str, str], list[tuple[int, float]]]:
     """Join clusters, the pair of highest modularity gain first, until `k` remain.
 
     Modularity gain (the weight between two clusters beyond what their sizes predict)
@@ -161,8 +195,18 @@ def merge_to_k(
     here), else to the largest. A pair's gain changes only when one of the two changes, so
     a heap holding each cluster's best partner, looked at again when that partner changed,
     always yields the best pair.
+
+    Returns the clusters and the path: (number of clusters, modularity) after each join.
     """
     merger = Merger(clusters, adjacency)
+    path = [(len(merger.alive), merger.modularity())]
+
+    def join(a: str, b: str) -> str:
+        quality = path[-1][1] + merger.gain(a, b)
+        keep = merger.join(a, b)
+        path.append((len(merger.alive), quality))
+        return keep
+
     by_module: dict[str, Counter[str]] = defaultdict(Counter)
     modules_of: dict[str, set[str]] = defaultdict(set)
     if module_of is not None:
@@ -182,7 +226,7 @@ def merge_to_k(
             for other, n in by_module[module].items():
                 votes[merger.find(other)] += n
         others = [c for c in merger.alive if c != cluster]
-        merger.join(cluster, max(others, key=lambda c: (votes[c], merger.size[c], c)))
+        join(cluster, max(others, key=lambda c: (votes[c], merger.size[c], c)))
     # many small clusters: the smallest joins its best partner first, so that the global
     # search below looks at a few hundred clusters, not thousands (it costs clusters^2)
     sizes = [(merger.size[c], c) for c in merger.alive]
@@ -194,7 +238,7 @@ def merge_to_k(
         m, volume, row = merger.total, merger.volume, merger.between[a]
         scale = volume[a] / (2 * m * m)
         _, b = max((round(w / m - volume[b] * scale, 12), b) for b, w in row.items())
-        keep = merger.join(a, b)
+        keep = join(a, b)
         heapq.heappush(sizes, (merger.size[keep], keep))
     # one heap entry per cluster: its best partner, as found when it was last looked at; an
     # entry whose partner changed since is stale, and the cluster is looked at again
@@ -219,10 +263,10 @@ def merge_to_k(
         if b not in merger.alive or vb != version[b]:
             push(a)
             continue
-        keep = merger.join(a, b)
+        keep = join(a, b)
         version[keep] += 1
         push(keep)
-    return merger.result()
+    return merger.result(), path
 
 
 def k_range(atom_count: int) -> tuple[int, int]:

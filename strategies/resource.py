@@ -23,10 +23,11 @@ from strategies._resource_common import (
     grow,
     k_range,
     libraries,
+    merge_choosing_k,
     merge_to_k,
     structural_fallback,
 )
-from strategies.common import coupling, fit_to_k, modularity
+from strategies.common import coupling, fit_to_k
 
 DEFAULTS: dict[str, Any] = {
     # a table's resource joins the resource of a table it points to when it is at most this
@@ -291,16 +292,7 @@ def _fit(
             fitted = fit_to_k(clusters, adjacency, request.k, request.seed)
         return fitted, f"given: {request.k} services ({resources} resources before fitting)"
     low, high = k_range(len(request.atoms))
-    best: tuple[float, int, dict[str, str]] | None = None
-    current = dict(clusters)
-    for k in range(min(high, resources), low - 1, -1):
-        current = merge_to_k(current, adjacency, k, request.atoms.modules.get)
-        score = modularity(adjacency, current)
-        if best is None or score > best[0] + 1e-9:
-            best = (score, k, current)
-    if best is None:
-        return clusters, f"chosen: {resources} resources, fewer than the smallest K searched"
-    score, k, found = best
+    found, k, score = merge_choosing_k(clusters, adjacency, low, high, request.atoms.modules.get)
     return found, (
         f"chosen: {k} services, the highest modularity ({score:.3f}) while merging "
         f"{resources} resources down to {low}"

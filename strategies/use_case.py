@@ -19,10 +19,11 @@ from decomposer.truth import SHARED
 from strategies._resource_common import (
     containers,
     k_range,
+    merge_choosing_k,
     merge_to_k,
     structural_fallback,
 )
-from strategies.common import coupling, fit_to_k, louvain, modularity
+from strategies.common import coupling, fit_to_k, louvain
 
 DEFAULTS: dict[str, Any] = {
     # how many calls deep a use case reaches from its handlers (the handler is depth 0)
@@ -210,19 +211,10 @@ def _choose(
 ) -> tuple[dict[str, str], str]:
     """The K of highest modularity (on the use-case graph) while merging the communities."""
     low, high = k_range(len(request.atoms))
-    best: tuple[float, int, dict[str, str]] | None = None
-    current = dict(labelled)
-    for k in range(min(high, communities), low - 1, -1):
-        current = merge_to_k(current, adjacency, k)
-        score = modularity(adjacency, current)
-        if best is None or score > best[0] + 1e-9:
-            best = (score, k, current)
-    if best is None:
-        return labelled, f"chosen: {communities} use-case communities"
-    score, k, found = best
+    found, k, score = merge_choosing_k(labelled, adjacency, low, high, request.atoms.modules.get)
     return found, (
         f"chosen: {k} services, the highest modularity ({score:.3f}) while merging "
-        f"{communities} use-case communities down to {low}"
+        f"{communities} communities down to {low}"
     )
 
 
