@@ -78,6 +78,12 @@ def analyze(
         int | None,
         typer.Option("--max-commits", min=0, help="Read at most N commits, newest first."),
     ] = None,
+    trace: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--trace", help="A trace file from `decomposer trace` to merge (repeatable)."
+        ),
+    ] = None,
     output_format: FormatOption = Format.text,
     debug: DebugOption = False,
 ) -> None:
@@ -95,6 +101,8 @@ def analyze(
         overrides["since"] = since
     if max_commits is not None:
         overrides["max_commits"] = max_commits
+    if trace:
+        overrides["traces"] = tuple(str(p.resolve()) for p in trace)
     request = pipeline.AnalyzeRequest(path, out, overrides, use_cache=not no_cache)
 
     def action() -> pipeline.Outcome:
@@ -306,7 +314,9 @@ def check_command(
     ] = False,
     tighten_baseline: Annotated[
         bool,
-        typer.Option("--tighten-baseline", help="Drop what is fixed from the baseline, add nothing."),
+        typer.Option(
+            "--tighten-baseline", help="Drop what is fixed from the baseline, add nothing."
+        ),
     ] = False,
     baseline: Annotated[
         Path | None, typer.Option("--baseline", help="The baseline file (default: the setting).")

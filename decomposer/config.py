@@ -40,6 +40,8 @@ class AnalyzeSettings:
     max_files_per_commit: int = 30
     #: Globs of author names or emails whose commits are left out, beside the built-in bots.
     bots: tuple[str, ...] = ()
+    #: Runtime trace files to merge (docs/trace-format.md), relative to the project root.
+    traces: tuple[str, ...] = ()
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -53,6 +55,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "max_commits": (int,),
     "max_files_per_commit": (int,),
     "bots": (list,),
+    "traces": (list,),
 }
 
 
