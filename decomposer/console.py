@@ -177,6 +177,11 @@ def render_proposal_summary(summary: dict[str, Any], console: Console = stdout) 
     console.print(
         "  ".join(f"{m} [bold]{_number(values.get(m))}[/]" for m in KEY_METRICS if m in values)
     )
+    if values.get("tsr") is not None:
+        console.print(
+            f"team size reduction [bold]{_number(values['tsr'])}[/] "
+            "[dim](authors of a service / authors of the monolith, mean over services)[/]"
+        )
     findings = summary.get("findings", {})
     if findings:
         parts = [

@@ -95,6 +95,8 @@ SERVICE_METRICS = (
     "chd",
     "bcp",
 )
+#: Shown only when the graph has git history (see docs/history.md).
+TEAM_METRICS = ("authors", "tsr")
 
 
 class HtmlReport:
@@ -154,6 +156,8 @@ class ServiceCard:
     findings: tuple[Ref, ...]
     findings_total: int
     diagram: Markup | None
+    #: The people who changed the service's code most, with their recency-weighted commits.
+    team: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -279,6 +283,9 @@ def build_page(
         )
         for name in names
     )
+    per_service = metrics.get("services", {}).values()
+    with_history = any(m.get("tsr") is not None for m in per_service)
+    service_metric_names = SERVICE_METRICS + (TEAM_METRICS if with_history else ())
     shared = list(proposal.get("shared", {}).get("members", []))
     severity = Counter(str(f.get("severity", "info")) for f in findings)
     tables: Mapping[str, Mapping[str, Any]] = proposal.get("tables", {})
@@ -315,12 +322,12 @@ def build_page(
                 ref(name),
                 tuple(
                     fmt(metrics.get("services", {}).get(name, {}).get(key))
-                    for key in SERVICE_METRICS
+                    for key in service_metric_names
                 ),
             )
             for name in names
         ),
-        service_metric_names=SERVICE_METRICS,
+        service_metric_names=service_metric_names,
         atoms_json=_atoms_json(graph, explanations, index, colors, names),
         atoms_total=len(explanations),
     )
@@ -403,6 +410,9 @@ def _card(
     diagram: Markup | None,
 ) -> ServiceCard:
     info = services[name]
+    # team figures only with history: None means the graph has none
+    shown = [k for k in SERVICE_METRICS if k in metrics]
+    shown += [k for k in TEAM_METRICS if metrics.get(k) is not None]
     members = sorted(info.get("members", []))
     api = sorted(info.get("api", []))
     api_set = set(api)
@@ -416,11 +426,7 @@ def _card(
         name=name,
         anchor=f"service-{position}",
         color=color,
-        figures=tuple(
-            Figure(key, fmt(metrics.get(key)), _direction(key))
-            for key in SERVICE_METRICS
-            if key in metrics
-        ),
+        figures=tuple(Figure(key, fmt(metrics[key]), _direction(key)) for key in shown),
         members=tuple(
             _member(graph, m, explanations.get(m, {}), m in api_set)
             for m in members[:MEMBERS_SHOWN]
@@ -434,6 +440,7 @@ def _card(
         findings=tuple(Ref(f.title, f.anchor, f.severity) for f in findings[:CARD_FINDINGS_SHOWN]),
         findings_total=len(findings),
         diagram=diagram,
+        team=tuple(f"{m['author']} ({fmt(m['weight'])})" for m in info.get("team", [])),
     )
 
 

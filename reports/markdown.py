@@ -304,6 +304,7 @@ def _services(graph: DependencyGraph, proposal: dict[str, Any]) -> list[str]:
         )
         lines.append("- **Depends on:** " + _counts(service.get("depends_on", {})))
         lines.append("- **Used by:** " + _counts(used_by.get(name, {})))
+        lines += _team(service.get("team", []), m)
         lines.append("")
         lines += _api(service.get("api", []), users)
         lines += _service_findings(findings_of.get(name, []))
@@ -315,6 +316,18 @@ def _services(graph: DependencyGraph, proposal: dict[str, Any]) -> list[str]:
         lines.append("")
         lines += _member_list(sorted(shared), proposal.get("explanations", {}))
     return lines
+
+
+def _team(team: list[Mapping[str, Any]], m: Mapping[str, Any]) -> list[str]:
+    """The people who changed the service's code most, and its team size reduction; nothing
+    for a graph without git history."""
+    if not team:
+        return []
+    people = ", ".join(f"{text(p['author'])} ({_number(p['weight'])})" for p in team)
+    line = f"- **Team:** {people}"
+    if m.get("tsr") is not None:
+        line += f"; {m['authors']:,} authors, team size reduction {_number(m['tsr'])}"
+    return [line]
 
 
 def _counts(counts: Mapping[str, int]) -> str:

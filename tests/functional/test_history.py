@@ -420,3 +420,46 @@ def test_explanations_and_teams_cite_the_history(repo: Repo, cli, tmp_path) -> N
     assert overall["tsr"] == 1.0  # one service: its team is the whole monolith's
     [figures] = proposal["metrics"]["services"].values()
     assert figures["authors"] == 2
+
+
+def test_reports_show_each_services_team_and_team_size_reduction(
+    repo: Repo, cli, tmp_path
+) -> None:
+    repo.commit({"shop/__init__.py": "", "shop/cart.py": CLASSES}, author=ALICE)
+    repo.commit({"shop/pay.py": PAYMENTS}, author=BOB)
+    out = tmp_path / "g.json"
+    assert cli("analyze", repo.root, "-o", out).exit_code == 0
+    hand = tmp_path / "hand.json"
+    services = {"cart": {"members": ["shop", "shop.cart"]}, "pay": {"members": ["shop.pay"]}}
+    hand.write_text(json.dumps({"schema": 1, "services": services}))
+    proposal = tmp_path / "p.json"
+    assert cli("evaluate", out, hand, "-o", proposal).exit_code == 0
+    report = tmp_path / "report"
+    result = cli("report", out, proposal, "-o", report, "--format", "md,html")
+    assert result.exit_code == 0, result.output
+
+    markdown = (report / "report.md").read_text()
+    # each service was changed by one of the two authors: half the monolith's people
+    assert f"- **Team:** {ALICE[0]} (" in markdown
+    assert f"- **Team:** {BOB[0]} (" in markdown
+    assert markdown.count("1 authors, team size reduction 0.500") == 2
+    html = (report / "report.html").read_text()
+    assert f"{ALICE[0]} (" in html and f"{BOB[0]} (" in html
+    assert "<th>tsr</th>" in html
+
+
+def test_reports_without_history_show_no_team(tmp_path: Path, cli) -> None:
+    root = tmp_path / "plain"
+    (root / "shop").mkdir(parents=True)
+    (root / "shop" / "__init__.py").write_text("")
+    (root / "shop" / "cart.py").write_text(CLASSES)
+    out = tmp_path / "g.json"
+    assert cli("analyze", root, "-o", out).exit_code == 0
+    hand = tmp_path / "hand.json"
+    hand.write_text(json.dumps({"schema": 1, "services": {"cart": {"members": ["shop", "shop.cart"]}}}))
+    proposal = tmp_path / "p.json"
+    assert cli("evaluate", out, hand, "-o", proposal).exit_code == 0
+    report = tmp_path / "report"
+    assert cli("report", out, proposal, "-o", report, "--format", "md,html").exit_code == 0
+    assert "**Team:**" not in (report / "report.md").read_text()
+    assert "<th>tsr</th>" not in (report / "report.html").read_text()
