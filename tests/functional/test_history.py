@@ -433,7 +433,9 @@ def test_reports_show_each_services_team_and_team_size_reduction(
     services = {"cart": {"members": ["shop", "shop.cart"]}, "pay": {"members": ["shop.pay"]}}
     hand.write_text(json.dumps({"schema": 1, "services": services}))
     proposal = tmp_path / "p.json"
-    assert cli("evaluate", out, hand, "-o", proposal).exit_code == 0
+    evaluated = cli("evaluate", out, hand, "-o", proposal)
+    assert evaluated.exit_code == 0
+    assert "team size reduction 0.500" in evaluated.output
     report = tmp_path / "report"
     result = cli("report", out, proposal, "-o", report, "--format", "md,html")
     assert result.exit_code == 0, result.output
