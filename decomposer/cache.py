@@ -1,7 +1,9 @@
 """A content-addressed store of per-file analysis results under `.decomposer/cache/`.
 
 Entries are JSON, never pickle: the cache lives inside the analysed tree, and reading it must
-not be a way to run code. A corrupt or unreadable entry is discarded and rebuilt.
+not be a way to run code. Each entry is `{"sha256": DIGEST, "value": VALUE}` with the digest of
+VALUE's text, so an entry that was cut short (a full disk), garbled or replaced by hand is
+detected, however plausible its JSON, and is discarded and rebuilt.
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ def content_key(*parts: str | bytes) -> str:
     return digest.hexdigest()
 
 
+#: An entry's text up to its value: the digest of the value's text (64 hex digits) included.
+_HEAD = b'{"sha256":"%s","value":'
+_HEAD_SIZE = len(_HEAD % (b"0" * 64))
+
+
 class DiskCache:
     """One JSON file per key, written atomically (a reader never sees half an entry)."""
 
@@ -50,14 +57,12 @@ class DiskCache:
         return self.root / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> Any | None:
-        path = self._path(key)
+        text = self._read(self._path(key))
         try:
-            value = json.loads(path.read_bytes())
-        except FileNotFoundError:
-            self.misses += 1
-            return None
-        except (OSError, ValueError):  # corrupt or unreadable: drop it, analyse again
-            path.unlink(missing_ok=True)
+            value = json.loads(text) if text is not None else None
+        except ValueError:  # cannot happen with a matching digest, unless written by hand
+            value = None
+        if value is None:
             self.misses += 1
             return None
         self.hits += 1
@@ -67,24 +72,40 @@ class DiskCache:
         self._write(self._path(key), json.dumps(value, separators=(",", ":")))
 
     def get_text(self, name: str) -> str | None:
-        """A named entry (not content-addressed), e.g. the last run's result."""
-        try:
-            return (self.root / name).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return None
+        """A named entry (not content-addressed) of JSON text, e.g. the last run's result."""
+        return self._read(self.root / name)
 
     def put_text(self, name: str, text: str) -> None:
         self._write(self.root / name, text)
 
+    def _read(self, path: Path) -> str | None:
+        """The entry's text; None when it is missing, unreadable or damaged (then deleted)."""
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        payload = data[_HEAD_SIZE:-1]
+        head = _HEAD % hashlib.sha256(payload).hexdigest().encode("ascii")
+        if not (data.startswith(head) and data.endswith(b"}")):
+            try:
+                path.unlink(missing_ok=True)  # damaged: drop it, it is rebuilt
+            except OSError:
+                pass
+            return None
+        return payload.decode("utf-8")
+
     def _write(self, path: Path, text: str) -> None:
         if not self.writable:
             return
+        payload = text.encode("utf-8")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".partial")
             try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    out.write(text)
+                with os.fdopen(fd, "wb") as out:
+                    out.write(_HEAD % hashlib.sha256(payload).hexdigest().encode("ascii"))
+                    out.write(payload)
+                    out.write(b"}")
                 os.replace(tmp, path)
             finally:
                 Path(tmp).unlink(missing_ok=True)
