@@ -1,6 +1,8 @@
 """The use-case strategy (Mono2Micro's idea): code that serves the same use cases belongs
 together. Every entry point (HTTP route, task, signal, command, traced test) reaches a set
 of atoms through the call graph; atoms are clustered by the use cases that reach them.
+When the graph holds traced use cases (`entry:usecase:*` nodes, from runtime traces), they
+are the use cases, and each reaches exactly the atoms it ran.
 docs/strategy-use_case.md describes it step by step.
 """
 
@@ -46,6 +48,10 @@ DEFAULTS: dict[str, Any] = {
 WALK_KINDS = (EdgeKind.CALLS, EdgeKind.INSTANTIATES)
 #: Kinds of entry node that are use cases; "test" entries are traced tests (runtime data).
 USE_CASE_KINDS = ("http", "task", "signal", "cli", "test")
+#: Ids of use cases a runtime trace recorded (analyzers/runtime): they ran what they handle.
+TRACED_PREFIX = "entry:usecase:"
+#: Traced segments that are no use case: code that ran outside any (imports, set-up).
+NOT_USE_CASES = ("process",)
 
 
 class UseCaseStrategy:
@@ -62,10 +68,11 @@ class UseCaseStrategy:
             note = "no entry points (routes, tasks, signals, commands) found: structural fallback"
             return structural_fallback(request, note)
         traced = any(e.runtime_count > 0 for e in atoms.edges if e.kind in WALK_KINDS)
+        segments = any(case.startswith(TRACED_PREFIX) for case in cases)
         depth = int(options["depth"])
         reach = reached(atoms, cases, depth, traced)
         shared = _shared(atoms, reach, len(cases), float(options["shared_share"]))
-        if shared:  # walk again without passing through the utilities
+        if shared and not segments:  # walk again without passing through the utilities
             reach = reached(atoms, cases, depth, traced, stop=set(shared))
         for atom in shared:
             reach.pop(atom, None)
@@ -89,20 +96,31 @@ class UseCaseStrategy:
         clusters = {a: fitted.get(a, SHARED) for a in atoms.atoms}
         majority = float(options["module_majority"])
         containers(clusters, atoms, request.graph, majority, loose)
-        mode = "traced" if traced else f"static, {depth} calls deep"
+        if segments:
+            mode = "traced segments"
+        else:
+            mode = "traced" if traced else f"static, {depth} calls deep"
         k_choice += f"; {len(cases)} use cases ({mode})"
         reasons = _reasons(atoms, clusters, reach, shared, len(cases), fitted)
         return StrategyResult(clusters, k_choice, reasons)
 
 
 def use_cases(atoms: AtomGraph, graph: DependencyGraph) -> dict[str, tuple[str, ...]]:
-    """entry id -> its handler atoms, for the entries that are use cases."""
+    """entry id -> its handler atoms, for the entries that are use cases: the traced
+    segments when the graph has some (their handlers are every atom they ran), else the
+    entry points static analysis found."""
     found = {}
+    traced = {}
     for entry, handlers in sorted(atoms.entries.items()):
         kind = graph.node(entry).attrs.get("kind") if entry in graph else None
-        if kind in USE_CASE_KINDS and handlers:
+        if not handlers:
+            continue
+        if entry.startswith(TRACED_PREFIX):
+            if kind not in NOT_USE_CASES:
+                traced[entry] = handlers
+        elif kind in USE_CASE_KINDS:
             found[entry] = handlers
-    return found
+    return traced or found
 
 
 def reached(
@@ -116,7 +134,9 @@ def reached(
 
     A breadth-first walk per use case along calls and instantiations, at most `depth` edges
     deep; with runtime data (`traced`) only along edges that were seen running. Atoms in
-    `stop` are reached but not walked through. Memory: one entry per (atom, use case that
+    `stop` are reached but not walked through. A traced segment (`entry:usecase:*`) reaches
+    the atoms it ran, no more: its walk starts at those of them no other of them called and
+    stays inside them, with no depth limit. Memory: one entry per (atom, use case that
     reaches it), the sparse atom x use-case matrix.
     """
     stop = stop or set()
@@ -126,21 +146,43 @@ def reached(
             out[edge.source].append(edge.target)
     found: dict[str, dict[str, int]] = defaultdict(dict)
     for case, handlers in cases.items():
-        seen = {h: 0 for h in handlers}
-        frontier = sorted(handlers)
-        for level in range(1, depth + 1):
-            following = []
-            for atom in frontier:
-                if atom in stop:
-                    continue
-                for target in out.get(atom, ()):
-                    if target not in seen:
-                        seen[target] = level
-                        following.append(target)
-            frontier = following
+        if case.startswith(TRACED_PREFIX):
+            seen = _ran(handlers, out)
+        else:
+            seen = {h: 0 for h in handlers}
+            frontier = sorted(handlers)
+            for level in range(1, depth + 1):
+                following = []
+                for atom in frontier:
+                    if atom in stop:
+                        continue
+                    for target in out.get(atom, ()):
+                        if target not in seen:
+                            seen[target] = level
+                            following.append(target)
+                frontier = following
         for atom, level in seen.items():
             found[atom][case] = level
     return dict(found)
+
+
+def _ran(members: tuple[str, ...], out: Mapping[str, list[str]]) -> dict[str, int]:
+    """atom -> calls from where a traced segment entered the code, for the atoms it ran: a
+    walk along traced calls among them from those none of them called. An atom the walk
+    misses (called only inside a cycle) counts as one call deep."""
+    inside = set(members)
+    called = {t for a in members for t in out.get(a, ()) if t in inside and t != a}
+    levels = {a: 0 for a in members if a not in called}
+    frontier = sorted(levels)
+    while frontier:
+        following = []
+        for atom in frontier:
+            for target in out.get(atom, ()):
+                if target in inside and target not in levels:
+                    levels[target] = levels[atom] + 1
+                    following.append(target)
+        frontier = following
+    return {a: levels.get(a, 1) for a in members}
 
 
 def _shared(
