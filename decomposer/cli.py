@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from decomposer import check, check_formats, console, pipeline
 from decomposer.errors import DecomposerError
-from decomposer.plugins import default_registry
+from decomposer.plugins import Registry, default_registry, discover
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -347,6 +348,47 @@ def check_command(
         check_formats.render(summary, output_format.value, console.stdout, out)
 
     _run(action, render, Format.text, debug)
+
+
+TRACERS = "decomposer.tracers"
+
+
+@app.command("trace")
+def trace_command(
+    command: Annotated[
+        list[str], typer.Argument(help="The command to run, after --: decomposer trace -- pytest")
+    ],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Where to write the trace.")] = Path(
+        "trace.json"
+    ),
+    source: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--source",
+            help="A folder of project code to record (repeatable; default: ./src or .).",
+        ),
+    ] = None,
+    output_format: FormatOption = Format.text,
+    debug: DebugOption = False,
+) -> None:
+    """Run a Python command with its use cases traced (tests, requests, tasks) into a trace file.
+
+    The command's exit code is passed through.
+    """
+
+    def action() -> pipeline.Outcome:
+        tracer = Registry(discover([TRACERS])).load(TRACERS, "python")
+        return tracer().run(command, out, tuple(source or ()), Path.cwd())
+
+    def render(summary: dict[str, Any]) -> None:
+        state = "" if summary["complete"] else " (incomplete: interrupted or not all flushed)"
+        console.essential(
+            console.stderr,
+            f"decomposer trace: wrote {escape(summary['trace'])}: {summary['segments']} use "
+            f"cases from {summary['processes']} processes{state}",
+        )
+
+    _run(action, render, output_format, debug)
 
 
 def _run(
