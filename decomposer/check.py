@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -43,7 +42,6 @@ from decomposer.errors import ConfigError, InputError
 from decomposer.files import read_json, write_json
 from decomposer.model.atoms import DEFAULT_LEVEL, LEVELS, AtomGraph
 from decomposer.model.graph import DependencyGraph, EdgeKind, Site
-from decomposer.model.graph_json import graph_from_dict
 from decomposer.model.proposal import parse_proposal
 from decomposer.plugins import Progress, Registry
 from decomposer.truth import SHARED
@@ -586,32 +584,33 @@ def check(
     else:
         baseline = load_baseline(baseline_path, boundaries.level)
 
-    with tempfile.TemporaryDirectory(prefix="decomposer-check-") as tmp:
-        out = Path(tmp) / "graph.json"
-        # co-changes from git history are no dependency: the check never reads them, and
-        # leaving the history analyzer out keeps a warm cache warm across commits
-        overrides = {"history": False, **request.overrides}
-        analysis = pipeline.analyze(
-            pipeline.AnalyzeRequest(root, out, overrides, request.use_cache),
-            registry=registry,
-            progress=progress,
-        ).summary
-        cache = DiskCache(root / pipeline.CACHE_DIR) if request.use_cache else NoCache()
-        key = _result_key(cache, request, settings, boundaries, baseline_path)
-        # only an analysis that matched its last run vouches for the record its key comes from
-        summary = _cached_result(cache, key) if analysis.get("reused_last_run") else None
-        if summary is None:
-            summary = _check_graph(
-                _load_graph(out), root, request, settings, boundaries, baseline_path, baseline
-            )
-            if key is not None:
-                cache.put_text(RESULT, json.dumps({"key": key, "summary": summary}))
+    # co-changes from git history are no dependency: the check never reads them, and leaving
+    # the history analyzer out keeps a warm cache warm across commits
+    analyze_request = pipeline.AnalyzeRequest(
+        root, overrides={"history": False, **request.overrides}, use_cache=request.use_cache
+    )
+    analysis = pipeline.analyze_tree(analyze_request, registry=registry, progress=progress)
+    cache = DiskCache(root / pipeline.CACHE_DIR) if request.use_cache else NoCache()
+    key = _result_key(cache, request, settings, boundaries, baseline_path)
+    # only an analysis that matched its last run vouches for the record its key comes from
+    summary = _cached_result(cache, key) if analysis.reused else None
+    if summary is None:
+        try:
+            graph = analysis.graph(without=_UNUSED_KINDS)
+        except InputError:  # the last run's graph is damaged: drop it and analyse again
+            cache.put_text(pipeline.LAST_RUN, "null")
+            analysis = pipeline.analyze_tree(analyze_request, registry=registry, progress=progress)
+            graph = analysis.graph(without=_UNUSED_KINDS)
+        summary = _check_graph(graph, root, request, settings, boundaries, baseline_path, baseline)
+        if key is not None:
+            cache.put_text(RESULT, json.dumps({"key": key, "summary": summary}))
+    analysis_summary = analysis.summary
     summary["analysis"] = {
-        "files": analysis.get("analyzers", {}).get("static", {}).get("files", 0),
-        "lines_of_code": analysis.get("lines_of_code", 0),
-        "reused_last_run": analysis.get("reused_last_run", False),
-        "cache": analysis.get("cache", {}),
-        "seconds": analysis.get("seconds"),
+        "files": analysis_summary.get("analyzers", {}).get("static", {}).get("files", 0),
+        "lines_of_code": analysis_summary.get("lines_of_code", 0),
+        "reused_last_run": analysis_summary.get("reused_last_run", False),
+        "cache": analysis_summary.get("cache", {}),
+        "seconds": analysis_summary.get("seconds"),
     }
     summary["reused_last_check"] = summary.get("reused_last_check", False)
     summary["seconds"] = round(time.perf_counter() - started, 3)
@@ -624,17 +623,6 @@ RESULT = "last-check.json"
 
 #: Edge kinds the check never reads: left out when the graph is loaded (they are half of it).
 _UNUSED_KINDS = frozenset({EdgeKind.SAME_TRANSACTION.value})
-
-
-def _load_graph(path: Path) -> DependencyGraph:
-    data = read_json(path, what="graph")
-    if isinstance(data, dict) and isinstance(data.get("edges"), list):
-        data["edges"] = [
-            e
-            for e in data["edges"]
-            if not (isinstance(e, dict) and e.get("kind") in _UNUSED_KINDS)
-        ]
-    return graph_from_dict(data, where=str(path))
 
 
 def _result_key(

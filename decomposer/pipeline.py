@@ -67,6 +67,51 @@ def analyze(
     request: AnalyzeRequest, *, registry: Registry, progress: Progress | None = None
 ) -> Outcome:
     """Run every installed analyzer over `request.root` and write graph.json."""
+    analysis = analyze_tree(request, registry=registry, progress=progress)
+    write_text(request.out, analysis.text())
+    summary = analysis.summary | {"output": str(request.out)}
+    return Outcome(0, summary)
+
+
+@dataclass
+class Analysis:
+    """One analysis of a tree: its summary, and its graph as an object (built by this run) or
+    as the last run's graph.json text (reused), each made from the other only when asked."""
+
+    summary: dict[str, Any]
+    _graph: DependencyGraph | None = None
+    _text: str | None = None
+
+    @property
+    def reused(self) -> bool:
+        return bool(self.summary["reused_last_run"])
+
+    def graph(self, *, without: frozenset[str] = frozenset()) -> DependencyGraph:
+        """The graph; from the text, edges of the kinds `without` are left out when read."""
+        if self._graph is not None:
+            return self._graph
+        try:
+            data = json.loads(self.text())
+        except ValueError as exc:
+            raise InputError(f"the last analysis's graph cannot be read: {exc}") from exc
+        if without and isinstance(data, dict) and isinstance(data.get("edges"), list):
+            data["edges"] = [
+                e for e in data["edges"] if not (isinstance(e, dict) and e.get("kind") in without)
+            ]
+        return graph_from_dict(data, where="the last analysis")
+
+    def text(self) -> str:
+        if self._text is None:
+            assert self._graph is not None
+            self._text = dumps(graph_to_dict(self._graph, {"decomposer": __version__}))
+        return self._text
+
+
+def analyze_tree(
+    request: AnalyzeRequest, *, registry: Registry, progress: Progress | None = None
+) -> Analysis:
+    """Run every installed analyzer over `request.root`, or reuse the last run's graph when
+    nothing it depends on changed; `request.out` is not written."""
     started = time.perf_counter()
     root = request.root
     if not root.exists():
@@ -89,21 +134,22 @@ def analyze(
     last = _last_run(cache, run_key)
     if last is not None:
         graph_text, summary = last
+        analysis = Analysis(summary, _text=graph_text)
     else:
         graph = DependencyGraph()
         figures = {a.name: a.analyze(context, graph) for a in analyzers}
-        graph_text = dumps(graph_to_dict(graph, {"decomposer": __version__}))
         summary = summarize(graph) | {"analyzers": figures}
+        analysis = Analysis(summary, _graph=graph)
+        # the record last: a run stopped half-way leaves no record vouching for a stale graph
+        cache.put_text(LAST_RUN, "null")
+        cache.put_text(LAST_RUN_GRAPH, analysis.text())
         cache.put_text(LAST_RUN, json.dumps({"key": run_key, "summary": summary}))
-        cache.put_text(LAST_RUN_GRAPH, graph_text)
-    write_text(request.out, graph_text)
-    summary = summary | {
-        "output": str(request.out),
+    analysis.summary = summary | {
         "reused_last_run": last is not None,
         "cache": {"hits": cache.hits, "misses": cache.misses},
         "seconds": round(time.perf_counter() - started, 3),
     }
-    return Outcome(0, summary)
+    return analysis
 
 
 def _last_run(cache: Cache, run_key: str) -> tuple[str, dict[str, Any]] | None:
