@@ -306,3 +306,43 @@ def test_sample_suites_give_a_segment_per_test(
     ]
     assert len({tuple(row[:4]) for row in in_package}) > 20
     json.dumps(data)  # plain JSON all through
+
+
+def test_use_case_blocks_become_segments(tmp_path: Path) -> None:
+    root = write_tree(
+        tmp_path,
+        {
+            "jobs.py": """
+                import decomposer
+
+
+                def charge():
+                    return 1
+
+
+                def ship():
+                    return charge()
+
+
+                @decomposer.use_case("nightly")
+                def nightly():
+                    return ship()
+
+
+                with decomposer.use_case("checkout"):
+                    charge()
+                nightly()
+                nightly()
+            """
+        },
+    )
+    done = trace(root, PYTHON311, "jobs.py")
+    assert done.returncode == 0, done.stdout + done.stderr
+    found = segments(read_trace(root / "trace.json"))
+    assert sorted(found) == ["custom:checkout", "custom:nightly", "process:main"]
+    assert edges(found["custom:checkout"]) == {("jobs.py", "<module>", "jobs.py", "charge")}
+    assert found["custom:nightly"]["runs"] == 2
+    assert edges(found["custom:nightly"]) == {
+        ("jobs.py", "nightly", "jobs.py", "ship"),
+        ("jobs.py", "ship", "jobs.py", "charge"),
+    }
