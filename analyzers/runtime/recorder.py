@@ -15,9 +15,10 @@ cheap no-ops while no tracer runs.
 
 Two tracer cores, picked in `_start_core` only:
 - Python 3.12+: `sys.monitoring`. PY_START records a project function (and the frame that
-  called it) once per segment; CALL records the edge from a project call site to the project
-  function it calls, then returns DISABLE for that site. Code outside the source roots gets
-  DISABLE at its first event, so it costs nothing after. `restart_events()` at each segment
+  called it) once per segment and switches CALL events on in that function's code only;
+  CALL records the edge from a project call site to the project function it calls, then
+  returns DISABLE for that site. Code outside the source roots gets DISABLE at its first
+  PY_START, so it costs one callback per segment. `restart_events()` at each segment
   boundary switches everything on again, so each segment sees its own edges.
 - Python 3.11: `sys.setprofile`, counting every call of project code.
 """
@@ -371,7 +372,7 @@ class _Tracer:
             return
         tool = self.tool_id = free[0]
         monitoring.use_tool_id(tool, "decomposer")
-        disable = monitoring.DISABLE
+        disable, call_event = monitoring.DISABLE, monitoring.events.CALL
         files, classify, codes, current = self.files, self.classify, self.codes, self.current
         getframe = sys._getframe
 
@@ -382,7 +383,10 @@ class _Tracer:
             if rel is None:
                 return disable
             callee = id(code)
-            codes[callee] = code
+            if callee not in codes:
+                codes[callee] = code
+                # CALL events only in project code: library call sites never fire.
+                monitoring.set_local_events(tool, code, call_event)
             segment = current()
             segment.functions[callee] = 1
             # Calls no CALL event resolves (properties, dunders, calls from C): the caller
@@ -399,26 +403,19 @@ class _Tracer:
             return disable
 
         def call(code, offset, callable_, arg0):  # once per call site and segment
-            rel = files.get(code.co_filename, _UNSEEN)
-            if rel is _UNSEEN:
-                rel = classify(code.co_filename)
-            if rel is None:
-                return disable
             callee_code = _code_of(callable_)
             if callee_code is not None:
                 callee_rel = files.get(callee_code.co_filename, _UNSEEN)
                 if callee_rel is _UNSEEN:
                     callee_rel = classify(callee_code.co_filename)
                 if callee_rel is not None:
-                    codes[id(code)] = code
                     codes[id(callee_code)] = callee_code
                     current().calls[(id(code), id(callee_code))] = 1
             return disable
 
-        events = monitoring.events
-        monitoring.register_callback(tool, events.PY_START, py_start)
-        monitoring.register_callback(tool, events.CALL, call)
-        monitoring.set_events(tool, events.PY_START | events.CALL)
+        monitoring.register_callback(tool, monitoring.events.PY_START, py_start)
+        monitoring.register_callback(tool, call_event, call)
+        monitoring.set_events(tool, monitoring.events.PY_START)
 
 
 def _code_of(obj: object) -> object | None:
