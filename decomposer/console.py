@@ -110,6 +110,24 @@ def render_analyze_summary(summary: dict[str, Any], console: Console = stdout) -
         )
     if history.get("note"):
         console.print(f"[dim]history: {escape(history['note'])}[/]")
+    runtime = summary["analyzers"].get("runtime", {})
+    if runtime.get("traces"):
+        segments = runtime["segments"]
+        console.print(
+            f"Traces: {runtime['traces']} read, {segments:,} use case{'s' * (segments != 1)}, "
+            f"{runtime['edges_added']:,} call edges added, "
+            f"{runtime['edges_confirmed']:,} confirmed"
+        )
+        if runtime["rows_unmatched"]:
+            first = ", ".join(runtime["unmatched_first"])
+            console.print(
+                f"[dim]traces: {runtime['rows_unmatched']:,} rows matched no analysed code "
+                f"(tests, excluded files, code made at run time), e.g. {escape(first)}[/]"
+            )
+        for path in runtime.get("incomplete", ()):
+            console.print(
+                f"[yellow]trace {escape(path)} is incomplete[/] (the command was cut short)"
+            )
     diagnostics = summary["diagnostics"]
     if diagnostics["total"]:
         codes = ", ".join(f"{code} {n}" for code, n in diagnostics["by_code"].items())

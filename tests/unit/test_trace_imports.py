@@ -15,39 +15,8 @@ from decomposer.model.graph import EdgeKind
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "traces"
 
-SHOP = {
-    "shop/__init__.py": "",
-    "shop/orders/__init__.py": "",
-    "shop/orders/views.py": """
-        from shop.orders.service import OrderService
-
-        def place_order(request):
-            return OrderService().place(request)
-
-        def show_order(request, id):
-            return OrderService().get(id)
-    """,
-    "shop/orders/service.py": """
-        class OrderService:
-            def place(self, data):
-                return data
-
-            def get(self, id):
-                return id
-    """,
-    "shop/payments/__init__.py": "",
-    "shop/payments/api.py": """
-        def pay(order):
-            return globals()["charge"](order)
-
-        def charge(order):
-            return order
-    """,
-    "shop/tasks.py": """
-        def send_invoice(order_id):
-            return order_id
-    """,
-}
+#: The code the fixtures' spans name (tests/fixtures/traces/project.json: path -> source).
+SHOP = json.loads((FIXTURES / "project.json").read_text())
 
 
 def by_use_case(path: Path) -> dict[str, dict]:
