@@ -589,21 +589,30 @@ def check(
     analyze_request = pipeline.AnalyzeRequest(
         root, overrides={"history": False, **request.overrides}, use_cache=request.use_cache
     )
-    analysis = pipeline.analyze_tree(analyze_request, registry=registry, progress=progress)
-    cache = DiskCache(root / pipeline.CACHE_DIR) if request.use_cache else NoCache()
-    key = _result_key(cache, request, settings, boundaries, baseline_path)
-    # only an analysis that matched its last run vouches for the record its key comes from
-    summary = _cached_result(cache, key) if analysis.reused else None
-    if summary is None:
-        try:
-            graph = analysis.graph(without=_UNUSED_KINDS)
-        except InputError:  # the last run's graph is damaged: drop it and analyse again
-            cache.put_text(pipeline.LAST_RUN, "null")
-            analysis = pipeline.analyze_tree(analyze_request, registry=registry, progress=progress)
-            graph = analysis.graph(without=_UNUSED_KINDS)
-        summary = _check_graph(graph, root, request, settings, boundaries, baseline_path, baseline)
-        if key is not None:
-            cache.put_text(RESULT, json.dumps({"key": key, "summary": summary}))
+    analysis = pipeline.analyze_tree(
+        analyze_request, registry=registry, progress=progress, save_aside=True
+    )
+    try:
+        cache = DiskCache(root / pipeline.CACHE_DIR) if request.use_cache else NoCache()
+        key = _result_key(analysis.key, request, settings, boundaries, baseline_path)
+        # only an analysis that matched its last run vouches for the record its key comes from
+        summary = _cached_result(cache, key) if analysis.reused else None
+        if summary is None:
+            try:
+                graph = analysis.graph(without=_UNUSED_KINDS)
+            except InputError:  # the last run's graph is damaged: drop it and analyse again
+                cache.put_text(pipeline.LAST_RUN, "null")
+                analysis = pipeline.analyze_tree(
+                    analyze_request, registry=registry, progress=progress, save_aside=True
+                )
+                graph = analysis.graph(without=_UNUSED_KINDS)
+            summary = _check_graph(
+                graph, root, request, settings, boundaries, baseline_path, baseline
+            )
+            if key is not None:
+                cache.put_text(RESULT, json.dumps({"key": key, "summary": summary}))
+    finally:
+        analysis.wait()
     analysis_summary = analysis.summary
     summary["analysis"] = {
         "files": analysis_summary.get("analyzers", {}).get("static", {}).get("files", 0),
@@ -626,25 +635,25 @@ _UNUSED_KINDS = frozenset({EdgeKind.SAME_TRANSACTION.value})
 
 
 def _result_key(
-    cache: Cache,
+    run_key: str,
     request: CheckRequest,
     settings: CheckSettings,
     boundaries: Boundaries,
     baseline_path: Path,
 ) -> str | None:
-    """What the check's result depends on, beyond the analysis: None when it is not to be
-    reused (no cache, or the baseline is being written)."""
+    """What the check's result depends on: the analysis's inputs (`run_key`: every file's
+    content, settings, versions), the check's settings, boundaries and baseline. None when
+    the result is not to be reused (the baseline is being written)."""
     if request.update_baseline or request.tighten_baseline:
         return None
-    try:  # the analysis's own record of its inputs: every file's content, settings, versions
-        run = json.loads(cache.get_text(pipeline.LAST_RUN) or "null")["key"]
+    try:
         baseline = baseline_path.read_bytes() if baseline_path.exists() else b"-"
-    except (ValueError, TypeError, KeyError, OSError):
+    except OSError:
         return None
     cwd = (request.cwd or Path.cwd()).resolve()
     return content_key(
         __version__,
-        str(run),
+        run_key,
         repr(settings),
         repr(boundaries),
         baseline,

@@ -4,8 +4,10 @@ outcome, and prints nothing: rendering is the CLI's job."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -79,12 +81,22 @@ class Analysis:
     as the last run's graph.json text (reused), each made from the other only when asked."""
 
     summary: dict[str, Any]
+    #: what the graph depends on: every analyzer's inputs, the settings, the versions
+    key: str
     _graph: DependencyGraph | None = None
     _text: str | None = None
+    #: the process writing the graph to the cache, when that runs beside the caller
+    _saving: int | None = None
 
     @property
     def reused(self) -> bool:
         return bool(self.summary["reused_last_run"])
+
+    def wait(self) -> None:
+        """Wait until the graph is in the cache (see `analyze_tree`'s `save_aside`)."""
+        if self._saving is not None:
+            os.waitpid(self._saving, 0)
+            self._saving = None
 
     def graph(self, *, without: frozenset[str] = frozenset()) -> DependencyGraph:
         """The graph; from the text, edges of the kinds `without` are left out when read."""
@@ -108,10 +120,20 @@ class Analysis:
 
 
 def analyze_tree(
-    request: AnalyzeRequest, *, registry: Registry, progress: Progress | None = None
+    request: AnalyzeRequest,
+    *,
+    registry: Registry,
+    progress: Progress | None = None,
+    save_aside: bool = False,
 ) -> Analysis:
     """Run every installed analyzer over `request.root`, or reuse the last run's graph when
-    nothing it depends on changed; `request.out` is not written."""
+    nothing it depends on changed; `request.out` is not written.
+
+    A new graph is kept in the cache for the next run. With `save_aside` (for a caller that
+    needs the graph only as an object) that is done by a forked copy of this process while
+    the caller goes on: serialising a large graph takes as long as checking it. The caller
+    then calls `Analysis.wait()` before it ends.
+    """
     started = time.perf_counter()
     root = request.root
     if not root.exists():
@@ -134,22 +156,44 @@ def analyze_tree(
     last = _last_run(cache, run_key)
     if last is not None:
         graph_text, summary = last
-        analysis = Analysis(summary, _text=graph_text)
+        analysis = Analysis(summary, run_key, _text=graph_text)
     else:
         graph = DependencyGraph()
         figures = {a.name: a.analyze(context, graph) for a in analyzers}
         summary = summarize(graph) | {"analyzers": figures}
-        analysis = Analysis(summary, _graph=graph)
+        analysis = Analysis(summary, run_key, _graph=graph)
         # the record last: a run stopped half-way leaves no record vouching for a stale graph
         cache.put_text(LAST_RUN, "null")
-        cache.put_text(LAST_RUN_GRAPH, analysis.text())
-        cache.put_text(LAST_RUN, json.dumps({"key": run_key, "summary": summary}))
+        record = json.dumps({"key": run_key, "summary": summary})
+
+        def save() -> None:
+            cache.put_text(LAST_RUN_GRAPH, analysis.text())
+            cache.put_text(LAST_RUN, record)
+
+        if save_aside and hasattr(os, "fork"):
+            analysis._saving = _forked(save)
+        else:
+            save()
     analysis.summary = summary | {
         "reused_last_run": last is not None,
         "cache": {"hits": cache.hits, "misses": cache.misses},
         "seconds": round(time.perf_counter() - started, 3),
     }
     return analysis
+
+
+def _forked(work: Callable[[], None]) -> int:
+    """Run `work` in a forked copy of this process; its pid. The copy shares the parent's
+    memory until either writes, and ends without running the parent's exit handlers."""
+    pid = os.fork()
+    if pid == 0:  # the copy
+        code = 1
+        try:
+            work()
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
 
 
 def _last_run(cache: Cache, run_key: str) -> tuple[str, dict[str, Any]] | None:
@@ -205,7 +249,7 @@ class DecomposeRequest:
 
 
 def load_graph(path: Path) -> DependencyGraph:
-    return graph_from_dict(read_json(path, what="graph"))
+    return graph_from_dict(read_json(path, what="graph"), where=f"graph {path}")
 
 
 def decompose(request: DecomposeRequest, *, registry: Registry) -> Outcome:

@@ -1,0 +1,172 @@
+"""A warm analysis (facts from the cache, the last run's graph reused where it matches) gives
+the same graph.json, byte for byte, as a cold one of the same tree, whatever was edited."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from decomposer import pipeline
+from decomposer.cache import DiskCache
+from decomposer.check import CheckRequest, check
+from decomposer.plugins import default_registry
+from tests.conftest import write_tree
+
+TREE = {
+    "pyproject.toml": "[tool.decomposer]\njobs = 1\nhistory = false\n",
+    "shop/__init__.py": "",
+    "shop/models.py": """\
+        from sqlalchemy import Column, ForeignKey, Integer
+        from sqlalchemy.orm import declarative_base
+
+        Base = declarative_base()
+
+
+        class Customer(Base):
+            __tablename__ = "customers"
+            id = Column(Integer, primary_key=True)
+            points = Column(Integer)
+
+
+        class Order(Base):
+            __tablename__ = "orders"
+            id = Column(Integer, primary_key=True)
+            customer_id = Column(Integer, ForeignKey("customers.id"))
+        """,
+    "shop/orders.py": """\
+        from shop.models import Order
+        from shop.pricing import Price, total
+
+
+        class OrderService:
+            def __init__(self, session):
+                self.session = session
+
+            def place(self, lines):
+                order = Order()
+                self.session.add(order)
+                self.session.commit()
+                return total(lines)
+
+            def quote(self, lines):
+                return Price(total(lines))
+        """,
+    "shop/pricing.py": """\
+        class Price:
+            def __init__(self, amount):
+                self.amount = amount
+
+
+        def total(lines):
+            return sum(line for line in lines)
+        """,
+    "shop/api.py": """\
+        from shop import orders
+        from shop.pricing import *
+
+
+        def create(session, lines):
+            return orders.OrderService(session).place(lines)
+        """,
+}
+
+REFUNDS = """\
+from shop.orders import OrderService
+
+
+def refund(session):
+    return OrderService(session).quote([])
+"""
+
+#: Edits of each kind, applied one after the other to the same tree.
+EDITS = {
+    "body edit": ("shop/pricing.py", "return sum(line for line in lines)",
+                  "Price(0)\n    return sum(lines)"),
+    "new function": ("shop/pricing.py", "def total(", "def discount(x):\n    return x\n\n\ndef total("),
+    "renamed class": ("shop/pricing.py", "class Price:", "class Amount:"),
+    "new file": ("shop/refunds.py", None, REFUNDS),
+    "deleted file": ("shop/api.py", None, None),
+}  # fmt: skip
+
+
+def analysis(root: Path, *, use_cache: bool) -> tuple[bytes, dict]:
+    out = root.parent / ("warm.json" if use_cache else "cold.json")
+    request = pipeline.AnalyzeRequest(root, out, use_cache=use_cache)
+    summary = pipeline.analyze(request, registry=default_registry()).summary
+    return out.read_bytes(), summary
+
+
+def edit(root: Path, path: str, old: str | None, new: str | None) -> None:
+    target = root / path
+    if new is None:
+        target.unlink()
+    elif old is None:
+        target.write_text(new)
+    else:
+        text = target.read_text()
+        assert old in text
+        target.write_text(text.replace(old, new))
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    root = write_tree(tmp_path / "project", TREE)
+    analysis(root, use_cache=True)  # the cache a warm run starts from
+    return root
+
+
+def test_a_warm_analysis_after_each_kind_of_edit_equals_a_cold_one(shop: Path) -> None:
+    previous, _ = analysis(shop, use_cache=False)
+    for name, (path, old, new) in EDITS.items():
+        edit(shop, path, old, new)
+        warm, summary = analysis(shop, use_cache=True)
+        cold, _ = analysis(shop, use_cache=False)
+        assert not summary["reused_last_run"], name
+        assert summary["cache"]["misses"] <= 1, name  # only the edited file is parsed again
+        assert warm == cold, name
+        assert warm != previous, name  # the edit is seen
+        previous = warm
+
+
+def test_an_unchanged_tree_reuses_the_last_graph_as_it_is(shop: Path) -> None:
+    first, _ = analysis(shop, use_cache=True)
+    again, summary = analysis(shop, use_cache=True)
+    assert summary["reused_last_run"]
+    assert summary["cache"]["misses"] == 0
+    assert again == first == analysis(shop, use_cache=False)[0]
+
+
+def test_a_last_run_of_another_format_or_version_is_not_reused(shop: Path) -> None:
+    cold, _ = analysis(shop, use_cache=False)
+    cache = DiskCache(shop / pipeline.CACHE_DIR)
+    record = json.loads(cache.get_text(pipeline.LAST_RUN) or "null")
+    older = {"key": "0" * 64, "summary": record["summary"]}  # another version's key
+    cache.put_text(pipeline.LAST_RUN_GRAPH, '{"schema": 0, "nodes": []}')
+    for damaged in (json.dumps(older), '{"key": "old"}', "[1, 2", '{"summary": {}}'):
+        cache.put_text(pipeline.LAST_RUN, damaged)
+        warm, summary = analysis(shop, use_cache=True)
+        assert not summary["reused_last_run"]
+        assert warm == cold
+
+
+def test_a_check_rebuilds_a_damaged_last_graph_instead_of_failing(shop: Path) -> None:
+    (shop / "pyproject.toml").write_text(
+        TREE["pyproject.toml"]
+        + '\n[tool.decomposer.check.services]\nsales = ["shop.orders", "shop.api"]\n'
+        'money = ["shop.pricing"]\nshared = ["shop.models", "shop"]\n'
+    )
+    first = check(CheckRequest(shop, cwd=shop), registry=default_registry())
+    assert first.exit_code == 1  # sales calls money: not in a baseline
+    assert not first.summary["reused_last_check"]
+    cache = DiskCache(shop / pipeline.CACHE_DIR)
+    assert json.loads(cache.get_text(pipeline.LAST_RUN) or "null")["key"]  # saved by the fork
+    cache.put_text(pipeline.LAST_RUN_GRAPH, '{"nodes": [')
+    # another folder: the last check's result does not apply, the graph is needed
+    second = check(CheckRequest(shop, cwd=shop.parent), registry=default_registry())
+    assert second.summary["analysis"]["reused_last_run"] is False
+    assert second.summary["counts"] == first.summary["counts"]
+    assert [v["message"] for v in second.summary["violations"]] == [
+        v["message"] for v in first.summary["violations"]
+    ]
