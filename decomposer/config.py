@@ -100,12 +100,17 @@ def load_check_table(root: Path) -> tuple[dict[str, Any], str]:
 
 def _table(path: Path) -> dict[str, Any]:
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(
             f"{path} is not valid TOML ({exc})", hint="fix the file or move it aside"
         ) from exc
-    table = document.get("tool", {}).get("decomposer", {})
+    tool = document.get("tool", {})
+    table = tool.get("decomposer", {}) if isinstance(tool, dict) else None
     if not isinstance(table, dict):
         raise ConfigError(f"[{TABLE}] in {path} must be a table")
     return table
