@@ -1,6 +1,7 @@
 """The command line: parse options, call a use case in pipeline.py, render, exit.
 
-Exit codes: 0 success, 1 a check found regressions, 2 bad usage or bad input.
+Exit codes: 0 success, 1 a check found regressions, 2 bad usage or bad input, 130 interrupted
+(Ctrl-C).
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ class Level(StrEnum):
     class_ = "class"
     function = "function"
 
+
+#: The shell's code for a command ended by Ctrl-C (128 + SIGINT).
+INTERRUPTED = 130
 
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
 FormatOption = Annotated[Format, typer.Option("--format", help="text for people, json for tools.")]
@@ -404,6 +408,12 @@ def _run(
             raise
         console.render_error(err)
         raise typer.Exit(err.exit_code) from None
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        # Files are replaced whole (decomposer.files), so whatever was written is complete.
+        console.stderr.print("interrupted: files already written are complete, none is half-done")
+        raise typer.Exit(INTERRUPTED) from None
     if output_format is Format.json:
         console.render_json(outcome.summary)
     else:

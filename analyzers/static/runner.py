@@ -101,17 +101,21 @@ def _run_pool(
         for chunk in chunks:
             tasks = [(str(s.path), s.module, s.is_package) for s, _ in chunk]
             pending[pool.submit(_collect_chunk, tasks, file_timeout)] = chunk
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                chunk = pending.pop(future)
-                try:
-                    facts_list = future.result()
-                except BrokenProcessPool:
-                    unfinished.extend(chunk)
-                    continue
-                for (source, key), facts in zip(chunk, facts_list, strict=True):
-                    done(source, key, facts)
+        try:
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    chunk = pending.pop(future)
+                    try:
+                        facts_list = future.result()
+                    except BrokenProcessPool:
+                        unfinished.extend(chunk)
+                        continue
+                    for (source, key), facts in zip(chunk, facts_list, strict=True):
+                        done(source, key, facts)
+        except BaseException:  # Ctrl-C: drop the queued chunks rather than finish them all
+            pool.shutdown(cancel_futures=True)
+            raise
     return unfinished
 
 
