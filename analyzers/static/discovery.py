@@ -73,13 +73,17 @@ def discover(
     root: Path, source_roots: list[Path], patterns: tuple[str, ...], suffix: str = ".py"
 ) -> tuple[list[SourceFile], list[str], list[Diagnostic]]:
     """Every .py (or other `suffix`) file under the source roots, sorted; the module ids of
-    the excluded packages and modules (imports of them are not unresolved); symlink loops as
-    diagnostics."""
+    the excluded packages and modules (imports of them are not unresolved); symlink loops and
+    symlinks leading out of `root` (not followed) as diagnostics."""
     excludes = Excludes(patterns)
+    real_root = Path(os.path.realpath(root))
     files: dict[str, SourceFile] = {}
     excluded: set[str] = set()
     diagnostics: list[Diagnostic] = []
     for source_root in source_roots:
+        if _leaves(source_root, real_root):  # `src` a symlink out of the tree
+            diagnostics.append(_outside(source_root, root, "folder"))
+            continue
         seen_dirs: set[tuple[int, int]] = set()
         for folder, dirnames, filenames in os.walk(source_root, followlinks=True):
             here = Path(folder)
@@ -104,6 +108,8 @@ def discover(
                     continue
                 if excludes.name(d) or excludes.path(prefix + d):
                     excluded.add((prefix + d).replace("/", "."))
+                elif _leaves(here / d, real_root):
+                    diagnostics.append(_outside(here / d, root, "folder"))
                 else:
                     kept.append(d)
             dirnames[:] = kept
@@ -115,6 +121,9 @@ def discover(
                     excluded.add((prefix + stem).replace("/", "."))
                     continue
                 path = here / name
+                if _leaves(path, real_root):
+                    diagnostics.append(_outside(path, root, "file"))
+                    continue
                 if not path.is_file():
                     continue
                 module_parts = (prefix + stem).split("/")
@@ -126,6 +135,17 @@ def discover(
                 rel = relative(path, root)
                 files.setdefault(rel, SourceFile(rel, ".".join(module_parts), is_package, path))
     return sorted(files.values()), sorted(excluded), diagnostics
+
+
+def _leaves(path: Path, real_root: Path) -> bool:
+    """Whether `path` is a symlink to somewhere outside the analysed tree: it is not
+    followed, so analysing a tree never reads files its owner did not put in it."""
+    return path.is_symlink() and not Path(os.path.realpath(path)).is_relative_to(real_root)
+
+
+def _outside(path: Path, root: Path, what: str) -> Diagnostic:
+    message = f"symlink to a {what} outside the analysed folder; not followed"
+    return Diagnostic(relative(path, root), "symlink-outside", message)
 
 
 def relative(path: Path, root: Path) -> str:
