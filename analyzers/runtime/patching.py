@@ -17,6 +17,9 @@ from typing import Any
 
 Hook = Callable[[ModuleType], None]
 
+#: The runtime package's name in traced processes (see bootstrap/sitecustomize.py).
+RUNTIME_PACKAGE = "_decomposer_runtime"
+
 _undo: list[Callable[[], None]] = []
 _lock = threading.Lock()
 
@@ -93,3 +96,11 @@ class PostImportFinder(MetaPathFinder):
 def watch_imports(hooks: dict[str, Hook]) -> None:
     """Call ``hooks[name](module)`` once each named module is imported."""
     sys.meta_path.insert(0, PostImportFinder(hooks))
+
+
+def tracing_copy(name: str, caller: str) -> ModuleType | None:
+    """The tracer's own copy of runtime module ``name`` (``web``), when the caller (module
+    ``caller``) is another one: an application importing ``analyzers.runtime.web`` gets a
+    copy whose recorder never runs, so the helpers it calls hand over to the tracer's."""
+    live = sys.modules.get(f"{RUNTIME_PACKAGE}.{name}")
+    return live if live is not None and live.__name__ != caller else None

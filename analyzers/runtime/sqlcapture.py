@@ -241,7 +241,10 @@ class DbApiCursor:
 
 def trace_connection(connection: Any) -> Any:
     """Wrap a DB-API 2 connection (psycopg, PyMySQL, …) so its statements are recorded;
-    sqlite3 connections, and connections already wrapped, come back as they are."""
+    a connection already traced (by the sqlite3 layer, or wrapped before) comes back as is."""
+    live = patching.tracing_copy("sqlcapture", __name__)
+    if live is not None:
+        return live.trace_connection(connection)
     if traced_below(connection):
         return connection
     return DbApiConnection(connection)

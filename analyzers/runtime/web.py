@@ -138,6 +138,9 @@ def wsgi_middleware(app: Any, route: Callable[[dict[str, Any]], str] | None = No
     ``route(environ)`` gives the route pattern; by default the path with id-like segments
     replaced (:func:`path_pattern`).
     """
+    live = patching.tracing_copy("web", __name__)
+    if live is not None:
+        return live.wsgi_middleware(app, route)
 
     def pattern(environ: dict[str, Any]) -> str:
         if route is not None:
@@ -157,6 +160,9 @@ def wsgi_middleware(app: Any, route: Callable[[dict[str, Any]], str] | None = No
 def asgi_middleware(app: Any, route: Callable[[dict[str, Any]], str] | None = None) -> Any:
     """Wrap an ASGI application so each HTTP request is an ``http`` segment (websocket and
     lifespan events pass through). ``route(scope)`` as for :func:`wsgi_middleware`."""
+    live = patching.tracing_copy("web", __name__)
+    if live is not None:
+        return live.asgi_middleware(app, route)
 
     def pattern(scope: dict[str, Any]) -> str:
         return route(scope) if route is not None else path_pattern(scope.get("path") or "/")
