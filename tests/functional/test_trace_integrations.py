@@ -19,23 +19,27 @@ REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "sample_monoliths"
 
 
-def trace(tmp_path: Path, sample: str, test_file: str) -> dict[str, Any]:
-    out = tmp_path / f"{sample}.json"
+def run_traced(tmp_path: Path, source: Path, command: list[str], cwd: Path) -> dict[str, Any]:
+    """``decomposer trace`` of ``command`` recording the code under ``source``; the trace."""
+    out = tmp_path / "trace.json"
     done = subprocess.run(
-        [
-            *(sys.executable, "-m", "decomposer", "trace", "-o", str(out)),
-            *("--source", str(SAMPLES / sample), "--"),
-            *(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"),
-            str(SAMPLES / sample / "tests" / test_file),
-        ],
+        [sys.executable, "-m", "decomposer", "trace", "-o", str(out), "--source", str(source)]
+        + ["--", *command],
         check=False,
         capture_output=True,
         text=True,
-        cwd=REPO,
+        cwd=cwd,
         timeout=600,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads(out.read_text(encoding="utf-8"))
+
+
+def trace(tmp_path: Path, sample: str, test_file: str) -> dict[str, Any]:
+    """The trace of one test file of a sample monolith."""
+    tests = SAMPLES / sample / "tests" / test_file
+    pytest_command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tests)]
+    return run_traced(tmp_path, SAMPLES / sample, pytest_command, REPO)
 
 
 def segments(trace_data: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -166,20 +170,8 @@ PLAIN_APP = {
 
 def test_plain_wsgi_and_asgi_apps_wrapped_by_hand(tmp_path: Path) -> None:
     project = write_tree(tmp_path / "project", PLAIN_APP)
-    out = tmp_path / "trace.json"
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "decomposer", "trace", "-o", str(out)),
-            *("--source", str(project), "--", sys.executable, "run.py"),
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-        cwd=project,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    http = segments(json.loads(out.read_text(encoding="utf-8")), "http")
+    data = run_traced(tmp_path, project, [sys.executable, "run.py"], project)
+    http = segments(data, "http")
 
     assert set(http) == {"http:POST /carts/<id>/items", "http:PUT /carts/<id>/items"}
     assert http["http:POST /carts/<id>/items"]["runs"] == 2
