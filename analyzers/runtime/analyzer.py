@@ -68,6 +68,11 @@ def trace_paths(context: AnalysisContext) -> list[Path]:
     [tool.decomposer] paths relative to the project root."""
     paths = [context.root / p for p in context.settings.traces]
     for path in paths:
+        if path.is_dir():
+            raise ConfigError(
+                f"trace file {path} is a folder",
+                hint="name the trace file itself (`decomposer trace` writes trace.json)",
+            )
         if not path.is_file():
             raise ConfigError(
                 f"trace file {path} does not exist",

@@ -17,6 +17,7 @@ Code rows from an import may have an empty file and a dotted qualname
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,12 +64,17 @@ def detect(data: Any) -> str | None:
 def convert(data: Any, kind: str, path: Path) -> dict[str, Any]:
     """The trace structure of a document `detect` said is `kind`; a malformed span is an
     InputError naming the file."""
-    readers = {"otlp": _otlp_spans, "jaeger": _jaeger_spans, "zipkin": _zipkin_spans}
+    readers: dict[str, Callable[[Any], list[Span]]] = {
+        "otlp": _otlp_spans,
+        "jaeger": _jaeger_spans,
+        "zipkin": _zipkin_spans,
+    }
     try:
         spans = readers[kind](data)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        what = f"has no {exc.args[0]!r}" if isinstance(exc, KeyError) else f"is malformed ({exc})"
         raise InputError(
-            f"{path} looks like {kind.upper()} JSON but a span is malformed ({exc!r})",
+            f"{path} looks like {kind.upper()} JSON but one of its spans {what}",
             hint="export the traces again; the file may have been edited or cut short",
         ) from exc
     return {

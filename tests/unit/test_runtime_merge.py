@@ -386,6 +386,9 @@ def test_the_fingerprint_follows_the_traces_content(tmp_path: Path) -> None:
 def test_a_missing_trace_file_is_a_config_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"trace file .*gone\.json does not exist"):
         RuntimeAnalyzer().fingerprint(context(tmp_path, "gone.json"))
+    (tmp_path / "traces").mkdir()
+    with pytest.raises(ConfigError, match=r"trace file .*traces is a folder"):
+        RuntimeAnalyzer().fingerprint(context(tmp_path, "traces"))
 
 
 def test_without_traces_the_analyzer_adds_nothing(graph_of, tmp_path: Path) -> None:
