@@ -124,6 +124,11 @@ SLOW_TEST = {
 }
 
 
+# The sample suites need neither; hypothesis's plugin refuses a `.hypothesis` folder left in
+# the repository by decomposer's own fuzz tests.
+QUIET_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
+
+
 @pytest.fixture(scope="module")
 def python312() -> Path:
     if not PYTHON312.exists():
@@ -285,7 +290,7 @@ def test_sample_suites_give_a_segment_per_test(
     done = subprocess.run(
         [sys.executable, "-m", "decomposer", "trace", "-o", str(out)]
         + ["--source", f"sample_monoliths/{sample}", "--", str(interpreter), "-m", "pytest"]
-        + ["-q", "-p", "no:cacheprovider", f"sample_monoliths/{sample}/tests"],
+        + ["-q", *QUIET_PLUGINS, f"sample_monoliths/{sample}/tests"],
         cwd=REPO,
         capture_output=True,
         text=True,
