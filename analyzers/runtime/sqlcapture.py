@@ -50,10 +50,24 @@ def _strip_comments(sql: str) -> str:
     return text
 
 
+_kinds: dict[str, str | None] = {}  # statements repeat: classify each text once
+_UNKNOWN = "?"
+
+
 def statement_kind(sql: str) -> str | None:
     """``begin``, ``commit``, ``rollback``, ``rollback_to``, ``savepoint`` or ``release`` for
     a transaction-control statement, else None."""
-    words = _strip_comments(sql)[:40].split(None, 2)
+    kind = _kinds.get(sql, _UNKNOWN)
+    if kind is _UNKNOWN:
+        if len(_kinds) > 10_000:
+            _kinds.clear()
+        kind = _kinds[sql] = _classify(sql)
+    return kind
+
+
+def _classify(sql: str) -> str | None:
+    text = _strip_comments(sql)
+    words = text[:40].split(None, 2)
     if not words:
         return None
     kind = _CONTROL_WORDS.get(words[0].upper().rstrip(";"))
@@ -61,6 +75,8 @@ def statement_kind(sql: str) -> str | None:
         return "rollback_to"  # ROLLBACK [TRANSACTION] TO [SAVEPOINT] name: stays inside
     if kind == "begin" and words[0].upper() == "START":
         return kind if len(words) > 1 and words[1].upper().startswith("TRANSACTION") else None
+    if kind == "begin" and ";" in text.rstrip().rstrip(";"):
+        return None  # a PL/SQL block (BEGIN …; END;), not a transaction
     return kind
 
 

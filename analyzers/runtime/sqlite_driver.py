@@ -112,6 +112,8 @@ class TracedConnection(sqlite3.Connection):
     _decomposer_traced = True
 
     def cursor(self, factory: Any = sqlite3.Cursor) -> Any:
+        if factory is sqlite3.Cursor:
+            return super().cursor(TracedCursor)
         return super().cursor(traced_class(factory, TracedCursor))
 
     def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:

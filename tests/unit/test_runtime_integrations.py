@@ -154,6 +154,7 @@ def run_script(tmp_path: Path, source: str) -> dict[str, Any]:
         ("/* x */ RELEASE SAVEPOINT s1", "release"),
         ("SELECT 1", None),
         ("START something_else", None),
+        ("BEGIN\n  DBMS_OUTPUT.PUT_LINE('x');\nEND;", None),
         ("INSERT INTO commits VALUES (1)", None),
         ("", None),
     ],
@@ -547,6 +548,15 @@ DJANGO_APP = """
     assert client.post("/api/v1/patients/").status_code == 409
     assert client.get("/api/v1/reports/2026/").status_code == 200
     assert client.get("/nothing/here/42").status_code == 404
+
+    import asyncio
+    from django.test import AsyncClient
+
+    async def over_asgi():
+        response = await AsyncClient().get("/api/v1/reports/2025/")
+        assert response.status_code == 200
+
+    asyncio.run(over_asgi())
 """
 
 
@@ -567,6 +577,7 @@ def test_django_requests_and_atomic_blocks(tmp_path: Path, layers: tuple[str, ..
         "http:POST /api/v1/patients/",
         "http:GET /api/v1/reports/(?P<year>[0-9]{4})/$",  # re_path: its regex
         "http:GET <unmatched>",
+        "http:GET /api/v1/reports/(?P<year>[0-9]{4})/$",  # through get_response_async
     ]
     outcomes = summary["outcomes"]
     committed = statements(summary, "http:GET /api/v1/patients/<int:pk>/")
