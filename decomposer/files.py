@@ -35,6 +35,17 @@ def write_text(path: Path, text: str) -> Path:
     return path
 
 
+def output_file(folder: Path, name: str) -> Path:
+    """`folder / name` for a file name made from data (a strategy's or a service's name): one
+    that would lead out of `folder` (a separator, "..", an absolute path) is refused."""
+    if name in ("", ".", "..") or any(c in name for c in "/\\\0"):
+        raise InputError(
+            f"{name!r} cannot be the name of a file in {folder}",
+            hint="rename the strategy or service to a plain name",
+        )
+    return folder / name
+
+
 def dumps(data: Any) -> str:
     """Sorted JSON, one line per element of the top-level lists: diff-friendly and fast (a
     whole-document `indent` would take the pure-Python encoder)."""

@@ -18,7 +18,7 @@ from decomposer.config import load_decompose_config, load_settings
 from decomposer.decompose import complete
 from decomposer.decompose import decompose as run_strategy
 from decomposer.errors import ConfigError, DecomposerError, InputError
-from decomposer.files import dumps, read_json, write_json, write_text
+from decomposer.files import dumps, output_file, read_json, write_json, write_text
 from decomposer.model.atoms import DEFAULT_LEVEL, AtomGraph
 from decomposer.model.graph import DependencyGraph, NodeKind
 from decomposer.model.graph_json import graph_from_dict, graph_to_dict
@@ -367,7 +367,7 @@ def compare(request: CompareRequest, *, registry: Registry) -> Outcome:
             failed[name] = err.message
             continue
         if request.out_dir is not None:
-            write_json(request.out_dir / f"{name}.json", proposal.to_dict())
+            write_json(output_file(request.out_dir, f"{name}.json"), proposal.to_dict())
         row = proposal_summary(proposal)
         if truth_map is not None:
             row["agreement"] = metrics.agreement(atoms, proposal.assignment(), truth_map)
@@ -548,7 +548,7 @@ def run(request: RunRequest, *, registry: Registry, progress: Progress | None = 
                 raise
             failed[name] = err.message
             continue
-        write_json(out / "proposals" / f"{name}.json", proposal)
+        write_json(output_file(out / "proposals", f"{name}.json"), proposal)
         proposals.append(proposal)
     title = request.root.resolve().name
     files = render_reports(prepared.graph, proposals, out, request.formats, title, registry)

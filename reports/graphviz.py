@@ -39,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
 
-from decomposer.files import write_text
+from decomposer.files import output_file, write_text
 from decomposer.model.atoms import DEFAULT_LEVEL, AtomGraph
 from decomposer.model.graph import DependencyGraph, EdgeKind
 from decomposer.plugins import ReportInput
@@ -100,11 +100,12 @@ class GraphvizReport:
             for service in sorted(proposal.get("services", {}))
         ]
         out = request.out_dir
-        files = [write_text(out / f"{stem}.dot", source) for stem, source in diagrams]
+        files = [write_text(output_file(out, f"{stem}.dot"), source) for stem, source in diagrams]
         if request.dot is not None:
             laid_out = to_svgs([source for _, source in diagrams], request.dot)
             for (stem, _), (svg, error) in zip(diagrams, laid_out, strict=True):
-                files.append(write_text(out / f"{stem}.svg", svg or _error_svg(error or "")))
+                svg_file = output_file(out, f"{stem}.svg")
+                files.append(write_text(svg_file, svg or _error_svg(error or "")))
         return files
 
 
