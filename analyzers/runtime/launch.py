@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -62,7 +63,7 @@ class PythonTracer:
             "complete": trace["complete"],
             "exit_code": exit_code,
         }
-        return Outcome(exit_code if exit_code is not None else 1, summary)
+        return Outcome(exit_code, summary)
 
 
 def _source_roots(sources: Sequence[Path], cwd: Path) -> list[str]:
@@ -86,9 +87,12 @@ def _environment(roots: list[str], partial_dir: Path) -> dict[str, str]:
     return env
 
 
-def _run_command(command: list[str], env: dict[str, str]) -> tuple[int | None, bool]:
+def _run_command(command: list[str], env: dict[str, str]) -> tuple[int, bool]:
     """The command's exit code (128 + N when signal N ended it), and whether we were
     interrupted (Ctrl-C or SIGTERM, passed on to the command, which then finishes itself)."""
+    # Ctrl-C in a terminal reaches the command's processes too when they share its
+    # foreground process group: passing it on would interrupt their clean-up a second time.
+    terminal_interrupts_too = _in_terminal_foreground()
     try:
         process = subprocess.Popen(command, env=env)
     except OSError as exc:
@@ -100,12 +104,21 @@ def _run_command(command: list[str], env: dict[str, str]) -> tuple[int | None, b
 
     def forward(signum: int, frame: FrameType | None) -> None:
         interrupted.append(signum)
+        if signum == signal.SIGINT and terminal_interrupts_too:
+            return
         if process.poll() is None:
             process.send_signal(signum)
 
     with _signals_forwarded(forward):
         code = process.wait()
     return (code if code >= 0 else 128 - code), bool(interrupted)
+
+
+def _in_terminal_foreground() -> bool:
+    try:
+        return os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
+    except (OSError, ValueError, AttributeError):  # no terminal, or stdin closed or replaced
+        return False
 
 
 @contextmanager
@@ -171,11 +184,12 @@ def _read_partial(
 ) -> tuple[dict[str, Any] | None, bool]:
     """Add one process's segments to `merged`; its header and whether it finished its file
     (a killed process leaves no end line, maybe half a last line)."""
-    header, ended = None, False
+    header, ended, broken = None, False, False
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             record = json.loads(line)
         except ValueError:
+            broken = True
             continue
         if "process" in record:
             header = record["process"]
@@ -183,7 +197,7 @@ def _read_partial(
             _add_segment(record["segment"], number, merged)
         elif record.get("end"):
             ended = True
-    return header, ended
+    return header, ended and not broken
 
 
 def _add_segment(rows: dict[str, Any], process: int, merged: dict[str, _Merged]) -> None:

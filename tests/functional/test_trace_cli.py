@@ -236,6 +236,7 @@ def test_interrupted_command_leaves_a_valid_trace(tmp_path: Path) -> None:
         [*command, "-q", "-p", "no:cacheprovider", "tests/test_slow.py"],
         cwd=root,
         env={**os.environ, "READY_FILE": str(ready)},
+        stdin=subprocess.DEVNULL,  # no terminal: the signal reaches the command through us
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
