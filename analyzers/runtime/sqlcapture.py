@@ -51,7 +51,7 @@ def _strip_comments(sql: str) -> str:
 
 
 _kinds: dict[str, str | None] = {}  # statements repeat: classify each text once
-_UNKNOWN = "?"
+_UNKNOWN: Any = object()
 
 
 def statement_kind(sql: str) -> str | None:
@@ -373,5 +373,6 @@ def patch_django_db(module: ModuleType) -> None:
         return method_then_end
 
     patching.replace_attribute(base, "connect", wrap_connect(base.connect))
-    patching.replace_attribute(base, "_commit", wrap_end(base._commit, "commit"))
-    patching.replace_attribute(base, "_rollback", wrap_end(base._rollback, "rollback"))
+    # The public methods: backends override _commit / _rollback (Oracle, MySQL), not these.
+    patching.replace_attribute(base, "commit", wrap_end(base.commit, "commit"))
+    patching.replace_attribute(base, "rollback", wrap_end(base.rollback, "rollback"))

@@ -43,10 +43,10 @@ def _record_statement(connection: Any, sql: str, was_open: bool, failed: bool) -
         state.end("rollback" if kind == "rollback" or failed else "commit")
 
 
-def _record_script(connection: Any, script: str) -> None:
-    """Record the statements of an ``executescript`` call once it ran."""
+def _record_script(connection: Any, script: str, inside: bool) -> None:
+    """Record the statements of an ``executescript`` call once it ran; ``inside``: whether
+    it began inside a transaction."""
     state = _state(connection)
-    inside = state.id is not None
     for sql in split_script(script):
         kind = statement_kind(sql)
         if kind is None:
@@ -96,13 +96,15 @@ class TracedCursor(sqlite3.Cursor):
         connection = self.connection
         if not recorder.active():
             return super().executescript(script, *args, **kwargs)
-        state = _state(connection)
-        if connection.in_transaction and connection.isolation_level is not None:
-            state.end("commit")  # executescript commits a pending legacy transaction first
+        inside = connection.in_transaction
+        legacy = not isinstance(getattr(connection, "autocommit", None), bool)
+        if inside and legacy:
+            _state(connection).end("commit")  # the legacy mode commits a pending one first
+            inside = False
         try:
             return super().executescript(script, *args, **kwargs)
         finally:
-            _record_script(connection, script)
+            _record_script(connection, script, inside)
 
 
 class TracedConnection(sqlite3.Connection):

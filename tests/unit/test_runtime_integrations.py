@@ -270,13 +270,17 @@ def test_sqlite_executescript_and_cursor_factories(fake: FakeRecorder) -> None:
     cursor = conn.cursor(MyCursor)
     assert isinstance(cursor, MyCursor)
     cursor.execute("INSERT INTO a VALUES (3)")
+    conn.executescript("INSERT INTO a VALUES (4);")  # commits the pending transaction first
+    conn.executescript("BEGIN; INSERT INTO a VALUES (5); INSERT INTO a VALUES (6);")
     conn.rollback()
     conn.close()
 
     rows = fake.summary()["process"]
     assert rows[0] == ["CREATE TABLE a (x)", None]
-    assert rows[1][1] == rows[2][1] and rows[3][1] not in (None, rows[1][1])
-    assert fake.outcomes == {rows[1][1]: "commit", rows[3][1]: "rollback"}
+    first, second, last = rows[1][1], rows[3][1], rows[5][1]
+    assert rows[2][1] == first and len({first, second, last}) == 3 and None not in {first, last}
+    assert rows[4] == ["INSERT INTO a VALUES (4)", None] and rows[6][1] == last
+    assert fake.outcomes == {first: "commit", second: "commit", last: "rollback"}
 
 
 def test_sqlite_untraced_when_no_tracer_runs(fake: FakeRecorder, monkeypatch) -> None:
