@@ -73,8 +73,9 @@ def discover(
     root: Path, source_roots: list[Path], patterns: tuple[str, ...], suffix: str = ".py"
 ) -> tuple[list[SourceFile], list[str], list[Diagnostic]]:
     """Every .py (or other `suffix`) file under the source roots, sorted; the module ids of
-    the excluded packages and modules (imports of them are not unresolved); symlink loops and
-    symlinks leading out of `root` (not followed) as diagnostics."""
+    the excluded packages and modules (imports of them are not unresolved); as diagnostics:
+    symlink loops, symlinks leading out of `root` (not followed), unreadable folders, names
+    that are not UTF-8, and modules beside a package of the same name (left out)."""
     excludes = Excludes(patterns)
     real_root = Path(os.path.realpath(root))
     files: dict[str, SourceFile] = {}
@@ -85,7 +86,14 @@ def discover(
             diagnostics.append(_outside(source_root, root, "folder"))
             continue
         seen_dirs: set[tuple[int, int]] = set()
-        for folder, dirnames, filenames in os.walk(source_root, followlinks=True):
+
+        def unreadable(error: OSError) -> None:
+            folder = Path(error.filename)
+            message = f"the folder cannot be read ({error.strerror}); its files are left out"
+            diagnostics.append(Diagnostic(relative(folder, root), "unreadable", message))
+
+        walk = os.walk(source_root, onerror=unreadable, followlinks=True)
+        for folder, dirnames, filenames in walk:
             here = Path(folder)
             stat = here.stat()
             key = (stat.st_dev, stat.st_ino)
@@ -106,7 +114,9 @@ def discover(
             for d in sorted(dirnames):
                 if d.startswith("."):
                     continue
-                if excludes.name(d) or excludes.path(prefix + d):
+                if not _utf8(d):
+                    diagnostics.append(_undecodable_name(here / d, root, "folder"))
+                elif excludes.name(d) or excludes.path(prefix + d):
                     excluded.add((prefix + d).replace("/", "."))
                 elif _leaves(here / d, real_root):
                     diagnostics.append(_outside(here / d, root, "folder"))
@@ -115,6 +125,9 @@ def discover(
             dirnames[:] = kept
             for name in sorted(filenames):
                 if not name.endswith(suffix):
+                    continue
+                if not _utf8(name):
+                    diagnostics.append(_undecodable_name(here / name, root, "file"))
                     continue
                 stem = name[: -len(suffix)]
                 if excludes.name(name) or excludes.path(prefix + name):
@@ -134,6 +147,16 @@ def discover(
                     continue
                 rel = relative(path, root)
                 files.setdefault(rel, SourceFile(rel, ".".join(module_parts), is_package, path))
+    for rel in [r for r in files if r.removesuffix(suffix) + "/__init__" + suffix in files]:
+        # `x.py` beside the package `x/`: Python imports the package, so the graph does too
+        diagnostics.append(
+            Diagnostic(
+                rel,
+                "duplicate-module",
+                f"module {files.pop(rel).module} is also the package "
+                f"{rel.removesuffix(suffix)}/; Python imports the package, this file is left out",
+            )
+        )
     return sorted(files.values()), sorted(excluded), diagnostics
 
 
@@ -146,6 +169,22 @@ def _leaves(path: Path, real_root: Path) -> bool:
 def _outside(path: Path, root: Path, what: str) -> Diagnostic:
     message = f"symlink to a {what} outside the analysed folder; not followed"
     return Diagnostic(relative(path, root), "symlink-outside", message)
+
+
+def _utf8(name: str) -> bool:
+    """Whether a name from the file system is text (else it holds undecodable bytes as
+    surrogates, which no module name, cache key or graph.json can carry)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _undecodable_name(path: Path, root: Path, what: str) -> Diagnostic:
+    shown = os.fsencode(relative(path, root)).decode("utf-8", "replace")
+    message = f"the {what} name is not valid UTF-8; left out (Python could not import it)"
+    return Diagnostic(shown, "undecodable", message)
 
 
 def relative(path: Path, root: Path) -> str:

@@ -1,6 +1,10 @@
 """One test per rule of the static analyzer, each on a small tree written to a temp dir."""
 
+import os
+
+from decomposer.files import dumps
 from decomposer.model.graph import EdgeKind, NodeKind
+from decomposer.model.graph_json import graph_to_dict
 
 CALLS, IMPORTS, REFS = EdgeKind.CALLS, EdgeKind.IMPORTS, EdgeKind.REFERENCES
 
@@ -561,6 +565,34 @@ def test_bad_files_become_diagnostics_and_good_ones_still_count(graph_of) -> Non
     assert "cookie.h" in graph
     [py2] = [d for d in graph.diagnostics() if d.file == "py2.py"]
     assert py2.line == 1
+
+
+def test_a_file_name_that_is_not_utf8_is_a_diagnostic(graph_of, tmp_path) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / os.fsdecode(b"bad\xffname.py")).write_text("def f(): pass\n")
+    (root / os.fsdecode(b"bad\xfefolder")).mkdir()
+    graph = graph_of({"caf\u00e9.py": "def g(): pass\n"})
+    assert "caf\u00e9.g" in graph
+    assert sorted((d.file, d.code) for d in graph.diagnostics()) == [
+        ("bad\ufffdfolder", "undecodable"),
+        ("bad\ufffdname.py", "undecodable"),
+    ]
+    assert dumps(graph_to_dict(graph))  # writable as graph.json
+
+
+def test_a_module_beside_a_package_of_its_name_gives_way_to_the_package(graph_of) -> None:
+    graph = graph_of(
+        {
+            "clash.py": "def from_module(): pass\n",
+            "clash/__init__.py": "def from_package(): pass\n",
+            "user.py": "from clash import from_package\n\nfrom_package()\n",
+        }
+    )
+    assert graph.node("clash").file == "clash/__init__.py"
+    assert "clash.from_package" in graph and "clash.from_module" not in graph
+    assert [(d.file, d.code) for d in graph.diagnostics()] == [("clash.py", "duplicate-module")]
+    assert targets_of(graph, "user", CALLS) == {"clash.from_package"}
 
 
 def targets_of(graph, source, kind) -> set[str]:
