@@ -13,10 +13,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import write_tree
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "sample_monoliths"
+# The tracer's two cores: sys.setprofile (3.11, this venv) and sys.monitoring (3.12, ./dev
+# installs .venv312 with the samples' dependencies).
+PYTHONS = {"3.11": sys.executable, "3.12": str(REPO / ".venv312" / "bin" / "python")}
 
 
 def run_traced(tmp_path: Path, source: Path, command: list[str], cwd: Path) -> dict[str, Any]:
@@ -35,10 +40,10 @@ def run_traced(tmp_path: Path, source: Path, command: list[str], cwd: Path) -> d
     return json.loads(out.read_text(encoding="utf-8"))
 
 
-def trace(tmp_path: Path, sample: str, test_file: str) -> dict[str, Any]:
-    """The trace of one test file of a sample monolith."""
+def trace(tmp_path: Path, sample: str, test_file: str, python: str = "3.11") -> dict[str, Any]:
+    """The trace of one test file of a sample monolith, run by ``python``."""
     tests = SAMPLES / sample / "tests" / test_file
-    pytest_command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tests)]
+    pytest_command = [PYTHONS[python], "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tests)]
     return run_traced(tmp_path, SAMPLES / sample, pytest_command, REPO)
 
 
@@ -52,8 +57,10 @@ def assert_no_ids_in_labels(labels: list[str]) -> None:
         assert not re.search(r"/\d+(/|$)", path), f"{label}: a raw URL, not a route pattern"
 
 
-def test_shop_orders_flask_requests_and_their_transaction(tmp_path: Path) -> None:
-    data = trace(tmp_path, "shop", "test_shop_orders.py")
+@pytest.mark.parametrize("python", PYTHONS)
+def test_shop_orders_flask_requests_and_their_transaction(tmp_path: Path, python: str) -> None:
+    data = trace(tmp_path, "shop", "test_shop_orders.py", python)
+    assert data["python"].startswith(python + ".")
     http = segments(data, "http")
 
     assert {"http:POST /orders", "http:GET /orders/<number>", "http:POST /orders/quote"} <= set(
