@@ -136,6 +136,25 @@ def run_script(tmp_path: Path, source: str) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def test_install_imports_no_framework_and_patches_on_import() -> None:
+    script = textwrap.dedent(
+        f"""\
+        import sys
+        sys.path.insert(0, {str(REPO)!r})
+        from analyzers.runtime import integrations
+        integrations.install()
+        watched = ("flask", "django", "sqlalchemy", "celery", "sqlite3")
+        print(sorted(name for name in watched if name in sys.modules))
+        import flask, sqlite3
+        print(flask.Flask.wsgi_app.__name__, sqlite3.connect.__name__)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", script], check=True, capture_output=True, text=True
+    )
+    assert done.stdout.splitlines() == ["[]", "traced_wsgi_app connect_traced"]
+
+
 # ---------------------------------------------------------------------- statements
 
 
