@@ -898,20 +898,34 @@ def code_line_sums(source: bytes) -> list[int]:
     return sums
 
 
+class _NotPython(Exception):
+    """The file is not Python that libcst reads: its diagnostic code, message and line."""
+
+
+def _parse(source: bytes) -> cst.Module:
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        raise _NotPython("syntax-error", exc.message, exc.raw_line) from exc
+    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
+        # libcst reports a bad coding cookie (LookupError: unknown encoding) or undecodable
+        # bytes this way
+        raise _NotPython("undecodable", str(exc), None) from exc
+
+
 def collect_file(source: bytes, module: str, is_package: bool) -> dict[str, Any]:
     """Facts of one file; a file that cannot be read as Python gives a diagnostic instead."""
     sums = code_line_sums(source)
     collector = Collector(module, is_package, sums)
     try:
-        tree = cst.parse_module(source)
-        tree._codegen(collector)
-    except cst.ParserSyntaxError as exc:
-        return _failed(module, is_package, sums, "syntax-error", exc.message, exc.raw_line)
-    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
-        # libcst reports a bad coding cookie or undecodable bytes this way
-        return _failed(module, is_package, sums, "undecodable", str(exc), None)
+        _parse(source)._codegen(collector)
+    except _NotPython as exc:
+        return _failed(module, is_package, sums, *exc.args)
     except RecursionError:
         return _failed(module, is_package, sums, "too-deep", "nested too deeply to analyse", None)
+    except Exception as exc:  # noqa: BLE001 - a bug on odd code loses one file, not the run
+        message = f"analysing this file failed ({type(exc).__name__}: {exc}); please report it"
+        return _failed(module, is_package, sums, "analyzer-error", message, None)
     return collector.facts(len(sums) - 1)
 
 

@@ -30,6 +30,8 @@ CHUNK = 8
 _HAS_ALARM = hasattr(signal, "setitimer")
 
 Task = tuple[str, str, bool]  # (path, module, is_package)
+# Outcomes of this run, not of the file's content: the next run tries the file again.
+_NOT_CACHED = ("timeout", "parser-crash", "unreadable")
 
 
 def file_keys(files: Sequence[SourceFile]) -> list[tuple[SourceFile, str | None]]:
@@ -71,7 +73,7 @@ def collect_all(
 
     def done(source: SourceFile, key: str, facts: dict[str, Any]) -> None:
         results[source.rel] = facts
-        if not any(d[0] in ("timeout", "parser-crash") for d in facts["diagnostics"]):
+        if not any(d[0] in _NOT_CACHED for d in facts["diagnostics"]):
             cache.put(key, facts)
         progress(1)
 
@@ -155,8 +157,13 @@ def _collect_chunk(tasks: list[Task], file_timeout: float) -> list[dict[str, Any
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
     out = []
     for path, module, is_package in tasks:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:  # gone or locked since its key was taken
+            message = f"the file cannot be read ({exc.strerror or exc})"
+            out.append(empty_facts(module, is_package, 0, 0, ["unreadable", message, None]))
+            continue
         if _HAS_ALARM:
             signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the alarm ends this worker
             signal.setitimer(signal.ITIMER_REAL, file_timeout)

@@ -48,6 +48,7 @@ def check_program(source: str) -> None:
         "fuzz/user.py": collect_file(IMPORTER, "fuzz.user", False),
     }
     assert json.loads(json.dumps(facts)) == facts  # what the cache stores and gives back
+    assert not [d for d in facts["fuzz/gen.py"]["diagnostics"] if d[0] == "analyzer-error"]
     graph = DependencyGraph()
     build_graph(graph, facts, excluded=())
     nodes = {n.id for n in graph.nodes()}

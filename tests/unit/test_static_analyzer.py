@@ -2,6 +2,12 @@
 
 import os
 
+import libcst as cst
+
+from analyzers.static import collect
+from analyzers.static.discovery import SourceFile
+from analyzers.static.runner import collect_all
+from decomposer.cache import DiskCache
 from decomposer.files import dumps
 from decomposer.model.graph import EdgeKind, NodeKind
 from decomposer.model.graph_json import graph_to_dict
@@ -578,7 +584,31 @@ def test_a_file_name_that_is_not_utf8_is_a_diagnostic(graph_of, tmp_path) -> Non
         ("bad\ufffdfolder", "undecodable"),
         ("bad\ufffdname.py", "undecodable"),
     ]
-    assert dumps(graph_to_dict(graph))  # writable as graph.json
+    assert dumps(graph_to_dict(graph)).encode("utf-8")  # writable as graph.json
+
+
+def test_a_file_gone_before_its_worker_reads_it_is_unreadable_and_not_cached(tmp_path) -> None:
+    cache = DiskCache(tmp_path / "cache")
+    gone = SourceFile("gone.py", "gone", False, tmp_path / "gone.py")
+    facts = collect_all(
+        [(gone, "key-of-earlier-content")],
+        cache=cache,
+        jobs=1,
+        file_timeout=30,
+        progress=lambda n: None,
+    )
+    assert facts["gone.py"]["diagnostics"][0][0] == "unreadable"
+    assert cache.get("key-of-earlier-content") is None
+
+
+def test_a_collector_bug_loses_one_file_as_a_diagnostic(monkeypatch) -> None:
+    def broken(self, node):
+        raise KeyError("boom")
+
+    monkeypatch.setitem(collect._ENTER, cst.FunctionDef, broken)
+    facts = collect.collect_file(b"def f():\n    pass\n", "m", False)
+    [(code, message, _)] = facts["diagnostics"]
+    assert code == "analyzer-error" and "KeyError" in message
 
 
 def test_a_module_beside_a_package_of_its_name_gives_way_to_the_package(graph_of) -> None:
