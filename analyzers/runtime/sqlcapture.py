@@ -303,20 +303,31 @@ def _sa_rollback(conn: Any) -> None:
         state.end("rollback")
 
 
+def _sa_pool_reset(dbapi_connection: Any, connection_record: Any, reset_state: Any) -> None:
+    """The pool rolled back a connection handed back to it (a Connection that was dropped
+    rather than closed)."""
+    state = connection_record.info.get(_SA_STATE) if connection_record is not None else None
+    if state is not None:
+        state.end("rollback")
+
+
 def patch_sqlalchemy(module: ModuleType) -> None:
     """Listen to every engine's statements, commits and rollbacks (SQLAlchemy 1.4 and 2.x:
     a statement always runs in the transaction SQLAlchemy began, unless AUTOCOMMIT)."""
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
+    from sqlalchemy.pool import Pool
 
     listeners = [
-        ("before_cursor_execute", _sa_before_cursor_execute),
-        ("commit", _sa_commit),
-        ("rollback", _sa_rollback),
+        (Engine, "before_cursor_execute", _sa_before_cursor_execute),
+        (Engine, "commit", _sa_commit),
+        (Engine, "rollback", _sa_rollback),
     ]
-    for name, listener in listeners:
-        event.listen(Engine, name, listener)
-        patching.on_undo(lambda n=name, f=listener: event.remove(Engine, n, f))
+    if int(module.__version__.split(".")[0]) >= 2:  # 1.4's reset event has other arguments
+        listeners.append((Pool, "reset", _sa_pool_reset))
+    for target, name, listener in listeners:
+        event.listen(target, name, listener)
+        patching.on_undo(lambda t=target, n=name, f=listener: event.remove(t, n, f))
 
 
 # ---------------------------------------------------------------------- Django

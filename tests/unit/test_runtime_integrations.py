@@ -8,6 +8,7 @@ Django its own way).
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sqlite3
@@ -400,6 +401,32 @@ def test_sqlalchemy_session_commit_records_each_statement_once(
     assert line[1] == first[1] is not None
     assert second[1] not in (None, first[1])
     assert fake.outcomes[first[1]] == "commit" and fake.outcomes[second[1]] == "rollback"
+
+
+def test_sqlalchemy_connection_dropped_without_close(fake: FakeRecorder, tmp_path: Path) -> None:
+    integrations.install(only=("sqlalchemy",))
+    from sqlalchemy import create_engine, text
+
+    path = tmp_path / "shop.db"  # a file: a pool of connections, reset when handed back
+    engine = create_engine(f"sqlite:///{path}", creator=lambda: sqlite3.Connection(path))
+
+    with engine.connect() as connection:
+        connection.execute(text("CREATE TABLE carts (id INT)"))
+        connection.commit()
+
+    def forget_to_commit() -> None:
+        connection = engine.connect()
+        connection.execute(text("INSERT INTO carts VALUES (1)"))
+
+    forget_to_commit()
+    gc.collect()  # the dropped connection goes home, where the pool rolls it back
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM carts")).scalar() == 0
+    engine.dispose()
+
+    rows = fake.summary()["process"]
+    assert [r[1] for r in rows] == [1, 2, 3]
+    assert fake.outcomes == {1: "commit", 2: "rollback", 3: "rollback"}
 
 
 # ---------------------------------------------------------------------- Flask
