@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from decomposer.model.atoms import AtomGraph
-from decomposer.model.graph import DependencyGraph, EdgeKind
+from decomposer.model.graph import TRACED_ENTRY_PREFIX, DependencyGraph, EdgeKind
 from decomposer.model.proposal import Reason
 from decomposer.plugins import StrategyInput, StrategyResult
 from decomposer.truth import SHARED
@@ -49,7 +49,6 @@ WALK_KINDS = (EdgeKind.CALLS, EdgeKind.INSTANTIATES)
 #: Kinds of entry node that are use cases; "test" entries are traced tests (runtime data).
 USE_CASE_KINDS = ("http", "task", "signal", "cli", "test")
 #: Ids of use cases a runtime trace recorded (analyzers/runtime): they ran what they handle.
-TRACED_PREFIX = "entry:usecase:"
 #: Traced segments that are no use case: code that ran outside any (imports, set-up).
 NOT_USE_CASES = ("process",)
 
@@ -68,7 +67,7 @@ class UseCaseStrategy:
             note = "no entry points (routes, tasks, signals, commands) found: structural fallback"
             return structural_fallback(request, note)
         traced = any(e.runtime_count > 0 for e in atoms.edges if e.kind in WALK_KINDS)
-        segments = any(case.startswith(TRACED_PREFIX) for case in cases)
+        segments = any(case.startswith(TRACED_ENTRY_PREFIX) for case in cases)
         depth = int(options["depth"])
         reach = reached(atoms, cases, depth, traced)
         shared = _shared(atoms, reach, len(cases), float(options["shared_share"]))
@@ -107,20 +106,25 @@ class UseCaseStrategy:
 
 def use_cases(atoms: AtomGraph, graph: DependencyGraph) -> dict[str, tuple[str, ...]]:
     """entry id -> its handler atoms, for the entries that are use cases: the traced
-    segments when the graph has some (their handlers are every atom they ran), else the
-    entry points static analysis found."""
+    segments when the graph has some (their handlers are every atom they ran; requests,
+    tasks and named use cases before tests), else the entry points static analysis found."""
     found = {}
     traced = {}
+    requests = {}  # traced segments other than tests: requests, tasks, named use cases
     for entry, handlers in sorted(atoms.entries.items()):
         kind = graph.node(entry).attrs.get("kind") if entry in graph else None
         if not handlers:
             continue
-        if entry.startswith(TRACED_PREFIX):
+        if entry.startswith(TRACED_ENTRY_PREFIX):
             if kind not in NOT_USE_CASES:
                 traced[entry] = handlers
+            if kind not in (*NOT_USE_CASES, "test"):
+                requests[entry] = handlers
         elif kind in USE_CASE_KINDS:
             found[entry] = handlers
-    return traced or found
+    # A test's own segment holds little but its fixtures once its requests are segments of
+    # their own, so tests are the use cases only when the run had nothing finer.
+    return requests or traced or found
 
 
 def reached(
@@ -146,7 +150,7 @@ def reached(
             out[edge.source].append(edge.target)
     found: dict[str, dict[str, int]] = defaultdict(dict)
     for case, handlers in cases.items():
-        if case.startswith(TRACED_PREFIX):
+        if case.startswith(TRACED_ENTRY_PREFIX):
             seen = _ran(handlers, out)
         else:
             seen = {h: 0 for h in handlers}

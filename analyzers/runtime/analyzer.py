@@ -25,13 +25,18 @@ from analyzers.static.tables import table_id
 from decomposer.cache import content_key
 from decomposer.errors import ConfigError, InputError
 from decomposer.files import read_json
-from decomposer.model.graph import DependencyGraph, Edge, EdgeKind, Node, NodeKind
+from decomposer.model.graph import (
+    TRACED_ENTRY_PREFIX,
+    DependencyGraph,
+    Edge,
+    EdgeKind,
+    Node,
+    NodeKind,
+)
 from decomposer.plugins import AnalysisContext
 
 #: Bump when what the analyzer adds for the same traces changes.
 RUNTIME_VERSION = "runtime-1"
-#: Entry node ids of traced use cases: `entry:usecase:test:tests/test_x.py::test_y`.
-ENTRY_PREFIX = "entry:usecase:"
 #: The `kind` of transaction records this analyzer adds to code nodes.
 TRANSACTION_KIND = "trace"
 #: How many files that matched no code the summary names.
@@ -276,7 +281,7 @@ class Merge:
 
     def _entry(self, segment: dict[str, Any], shown: str) -> str:
         use_case = segment["use_case"]
-        entry = ENTRY_PREFIX + use_case
+        entry = TRACED_ENTRY_PREFIX + use_case
         attrs = {
             "kind": segment["kind"],
             "label": use_case.split(":", 1)[1] if ":" in use_case else use_case,

@@ -50,7 +50,10 @@ class AtomEdge:
 
     @property
     def count(self) -> int:
-        return self.static_count + self.runtime_count
+        """The edge's weight as coupling evidence: its call sites, plus one when a trace saw
+        it run. How often it ran is load, not coupling (see `icp_runtime`): a call made in
+        every test of a suite would otherwise outweigh everything static analysis found."""
+        return self.static_count + (1 if self.runtime_count else 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 #: How many call sites an edge keeps; counts stay exact beyond it.
 MAX_SITES = 20
+#: Entry nodes of use cases seen running (runtime traces): `entry:usecase:http:POST /orders`.
+#: Their `handles` edges go to everything the use case ran, not to a handler.
+TRACED_ENTRY_PREFIX = "entry:usecase:"
 
 
 class NodeKind(StrEnum):

@@ -191,13 +191,14 @@ def test_overall_metrics_by_hand() -> None:
     assert overall["atoms"] == 6
     assert overall["shared_atoms"] == 1  # U, left out of the assignment
     # Q on the weighted coupling of service atoms (U's edges dropped):
-    #   O1-O2 calls 1 x 3 = 3, O1-B1 calls 1 x (1 + 5) = 6, O3-B2 calls 2, B1-O2 calls 1,
-    #   B1-B2 imports 0.25 x 1 = 0.25, O2-O3 references 0.5 x 2 = 1  -> m = 13.25
-    #   L_orders = 3 + 1 = 4, L_billing = 0.25; cut = 6 + 2 + 1 = 9
-    #   d_orders = 2 x 4 + 9 = 17, d_billing = 2 x 0.25 + 9 = 9.5 (sum 26.5 = 2m)
-    q = (4 / 13.25 - (17 / 26.5) ** 2) + (0.25 / 13.25 - (9.5 / 26.5) ** 2)
+    #   O1-O2 calls 1 x 3 = 3, O1-B1 calls 1 x (1 static + 1 for being traced, not its 5 runs)
+    #   = 2, O3-B2 calls 2, B1-O2 calls 1, B1-B2 imports 0.25 x 1 = 0.25, O2-O3 references
+    #   0.5 x 2 = 1  -> m = 9.25
+    #   L_orders = 3 + 1 = 4, L_billing = 0.25; cut = 2 + 2 + 1 = 5
+    #   d_orders = 2 x 4 + 5 = 13, d_billing = 2 x 0.25 + 5 = 5.5 (sum 18.5 = 2m)
+    q = (4 / 9.25 - (13 / 18.5) ** 2) + (0.25 / 9.25 - (5.5 / 18.5) ** 2)
     assert overall["modularity"] == pytest.approx(q)
-    assert overall["modularity"] == pytest.approx(-0.219295, abs=1e-6)
+    assert overall["modularity"] == pytest.approx(-0.122717, abs=1e-6)
     # SM: pairs joined by calls: {O1,O2} inside orders; {O1,B1}, {O3,B2}, {B1,O2} across
     #   scoh: orders 1 / 3^2, billing 0 / 2^2 -> mean 1/18
     #   scop(orders, billing) = 3 / (2 x 3 x 2) = 0.25, counted for both orders of the pair

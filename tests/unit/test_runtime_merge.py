@@ -21,6 +21,7 @@ from decomposer.model.graph_json import graph_from_dict, graph_to_dict
 from decomposer.model.proposal import Constraints
 from decomposer.pipeline import NoProgress
 from decomposer.plugins import AnalysisContext, StrategyInput
+from strategies._business_capability_vocabulary import documents
 from strategies.use_case import UseCaseStrategy
 
 # A shop whose payment is picked by name (getattr: static analysis cannot follow it) and
@@ -463,3 +464,44 @@ def test_use_case_keeps_static_reach_without_traced_segments() -> None:
         del atoms.entries[entry]
     result = UseCaseStrategy().decompose(StrategyInput(atoms, graph, 2, 0, {}, Constraints()))
     assert "1 use cases (traced)" in result.k_choice
+
+
+def test_use_case_takes_traced_requests_before_tests() -> None:
+    graph = traced_graph()
+    nodes = list(graph.nodes()) + [
+        Node("entry:usecase:http:POST /a", NodeKind.ENTRY, attrs={"kind": "http"})
+    ]
+    edges = list(graph.edges()) + [
+        Edge("entry:usecase:http:POST /a", "app.a1.run", EdgeKind.HANDLES, 0, 1)
+    ]
+    graph = DependencyGraph.build(nodes, edges)
+    atoms = AtomGraph.from_graph(graph, "class")
+    result = UseCaseStrategy().decompose(StrategyInput(atoms, graph, 1, 0, {}, Constraints()))
+    # the test segments hold what their fixtures ran: the request alone is the use case
+    assert "1 use cases (traced segments)" in result.k_choice
+
+
+def test_a_traced_call_is_coupling_evidence_once_however_often_it_ran() -> None:
+    graph = traced_graph()
+    edges = list(graph.edges()) + [Edge("app.a1.run", "app.b1.run", EdgeKind.CALLS, 2, 99)]
+    atoms = AtomGraph.from_graph(DependencyGraph.build(list(graph.nodes()), edges), "module")
+    weights = atoms.coupling({EdgeKind.CALLS: 1.0})
+    assert weights["app.a1"]["app.a2"] == 1  # seen only at run time
+    assert weights["app.a1"]["app.b1"] == 3  # two call sites, and the trace saw it
+
+
+def test_business_capability_reads_words_from_static_entries_only() -> None:
+    graph = traced_graph()
+    nodes = list(graph.nodes()) + [
+        Node("entry:usecase:http:POST /invoices", NodeKind.ENTRY, attrs={"kind": "http"}),
+        Node("entry:http:POST /refunds", NodeKind.ENTRY, attrs={"kind": "http"}),
+    ]
+    edges = list(graph.edges()) + [
+        Edge("entry:usecase:http:POST /invoices", "app.a1.run", EdgeKind.HANDLES, 0, 1),
+        Edge("entry:http:POST /refunds", "app.a1.run", EdgeKind.HANDLES, 1),
+    ]
+    graph = DependencyGraph.build(nodes, edges)
+    words = documents(AtomGraph.from_graph(graph, "class"), graph)["app.a1.run"]
+    # a traced segment "handles" everything it ran: its words would land everywhere
+    assert "refund" in words
+    assert "invoice" not in words
