@@ -33,7 +33,7 @@ def _task_finished(task_id: str | None = None, **_: Any) -> None:
 
 def patch_celery(module: ModuleType) -> None:
     """Connect to Celery's task signals (strong references: the receivers live on)."""
-    from celery import signals
+    from celery import signals  # type: ignore[import-untyped]
 
     signals.task_prerun.connect(_task_started, weak=False)
     signals.task_postrun.connect(_task_finished, weak=False)

@@ -16,9 +16,10 @@ A savepoint stays inside its transaction.
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Iterator
-from types import ModuleType
+from collections.abc import Callable, Iterator
+from types import ModuleType, TracebackType
 from typing import Any, Self
 
 from . import patching, recorder
@@ -197,7 +198,12 @@ class DbApiConnection:
         self._connection.__enter__()
         return self
 
-    def __exit__(self, exc_type: object, exc: object, traceback: object) -> Any:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> Any:
         result = self._connection.__exit__(exc_type, exc, traceback)
         self._end("commit" if exc_type is None else "rollback")
         return result
@@ -318,7 +324,7 @@ def patch_sqlalchemy(module: ModuleType) -> None:
     from sqlalchemy.engine import Engine
     from sqlalchemy.pool import Pool
 
-    listeners = [
+    listeners: list[tuple[Any, str, Callable[..., Any]]] = [
         (Engine, "before_cursor_execute", _sa_before_cursor_execute),
         (Engine, "commit", _sa_commit),
         (Engine, "rollback", _sa_rollback),
@@ -327,7 +333,7 @@ def patch_sqlalchemy(module: ModuleType) -> None:
         listeners.append((Pool, "reset", _sa_pool_reset))
     for target, name, listener in listeners:
         event.listen(target, name, listener)
-        patching.on_undo(lambda t=target, n=name, f=listener: event.remove(t, n, f))
+        patching.on_undo(functools.partial(event.remove, target, name, listener))
 
 
 # ---------------------------------------------------------------------- Django

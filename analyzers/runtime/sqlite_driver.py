@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any
 
 from . import recorder
@@ -141,7 +142,12 @@ class TracedConnection(sqlite3.Connection):
         if was_open:  # SQLite rolls back what was not committed
             _state(self).end("rollback")
 
-    def __exit__(self, exc_type: object, exc: object, traceback: object) -> Any:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> Any:
         result = super().__exit__(exc_type, exc, traceback)
         self._end_transaction("commit" if exc_type is None else "rollback")
         return result

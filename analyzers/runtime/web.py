@@ -85,7 +85,8 @@ def patch_flask(module: ModuleType) -> None:
 def django_route(request: Any) -> str:
     """The URL pattern Django will match, include() prefixes joined
     (``/api/v1/patients/<int:pk>/``)."""
-    from django.urls import resolve  # Django is running: this request came through it
+    # Django is running: this request came through it.
+    from django.urls import resolve  # type: ignore[import-untyped]
 
     try:
         match = resolve(request.path_info, getattr(request, "urlconf", None))
