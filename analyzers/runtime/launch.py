@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -51,8 +52,14 @@ class PythonTracer:
         roots = _source_roots(sources, cwd)
         partial_dir = Path(tempfile.mkdtemp(prefix="decomposer-trace-"))
         try:
-            exit_code, interrupted = _run_command(list(command), _environment(roots, partial_dir))
-            trace = merge_partials(partial_dir, list(command), exit_code, roots, interrupted)
+            tables = _TableReader()
+            with _StatementWatcher(partial_dir, tables):
+                exit_code, interrupted = _run_command(
+                    list(command), _environment(roots, partial_dir)
+                )
+            trace = merge_partials(
+                partial_dir, list(command), exit_code, roots, interrupted, tables
+            )
         finally:
             shutil.rmtree(partial_dir, ignore_errors=True)
         write_trace(out, trace)
@@ -153,6 +160,7 @@ def merge_partials(
     exit_code: int | None,
     roots: list[str],
     interrupted: bool,
+    tables: _TableReader | None = None,
 ) -> dict[str, Any]:
     """The trace of every partial file in `partial_dir`."""
     merged: dict[str, _Merged] = {}
@@ -164,7 +172,7 @@ def merge_partials(
             headers.append(header)
         complete = complete and ended
     first = min(headers, key=lambda h: h.get("started", 0), default={})
-    tables = _TableReader()
+    tables = tables or _TableReader()
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -224,6 +232,53 @@ class _TableReader:
             summary = sql.summarize(statement)
             self._seen[statement] = (summary.get("r", []), summary.get("w", []))
         return self._seen[statement]
+
+
+class _StatementWatcher:
+    """Parses the statements the processes record while the command runs, when this process
+    would otherwise sit idle, so that the merge at the end finds them parsed."""
+
+    def __init__(self, partial_dir: Path, tables: _TableReader) -> None:
+        self._dir = partial_dir
+        self._tables = tables
+        self._read: dict[Path, int] = {}  # bytes of each partial file read so far
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> None:
+        self._thread.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self._stopping.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(0.5):
+            for path in sorted(self._dir.glob("*.jsonl")):
+                for line in self._new_lines(path):
+                    if self._stopping.is_set():
+                        return
+                    self._parse_statements(line)
+
+    def _new_lines(self, path: Path) -> list[bytes]:
+        start = self._read.get(path, 0)
+        try:
+            with path.open("rb") as partial:
+                partial.seek(start)
+                chunk = partial.read()
+        except OSError:
+            return []
+        whole = chunk.rfind(b"\n") + 1  # a line still being written waits for the next look
+        self._read[path] = start + whole
+        return chunk[:whole].splitlines()
+
+    def _parse_statements(self, line: bytes) -> None:
+        try:
+            segment = json.loads(line).get("segment") or {}
+        except ValueError:
+            return
+        for statement, _, _ in segment.get("sql", ()):
+            self._tables(statement)
 
 
 def _segment(use_case: str, merged: _Merged, tables: _TableReader) -> dict[str, Any]:
