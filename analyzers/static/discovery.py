@@ -11,7 +11,8 @@ from pathlib import Path
 from decomposer.model.graph import Diagnostic
 
 #: Folders and files left out unless `use_default_excludes = false`: tests, migrations,
-#: virtualenvs, build output, caches. Hidden folders (".git", ".venv"…) are always left out.
+#: virtualenvs, build output, caches. Hidden folders and files (".git", ".venv"…) are always
+#: left out.
 DEFAULT_EXCLUDES = (
     "tests",
     "test",
@@ -124,7 +125,8 @@ def discover(
                     kept.append(d)
             dirnames[:] = kept
             for name in sorted(filenames):
-                if not name.endswith(suffix):
+                # hidden files, like hidden folders, are left out: ".py" would be module ""
+                if name.startswith(".") or not name.endswith(suffix):
                     continue
                 if not _utf8(name):
                     diagnostics.append(_undecodable_name(here / name, root, "file"))

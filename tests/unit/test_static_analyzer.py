@@ -611,6 +611,11 @@ def test_a_collector_bug_loses_one_file_as_a_diagnostic(monkeypatch) -> None:
     assert code == "analyzer-error" and "KeyError" in message
 
 
+def test_hidden_files_are_left_out_like_hidden_folders(graph_of) -> None:
+    graph = graph_of({".py": "def f(): pass\n", "pkg/.hidden.py": "", "pkg/__init__.py": ""})
+    assert {n.id for n in graph.nodes()} == {"pkg"}
+
+
 def test_a_module_beside_a_package_of_its_name_gives_way_to_the_package(graph_of) -> None:
     graph = graph_of(
         {
