@@ -375,6 +375,7 @@ class _Tracer:
         disable, call_event = monitoring.DISABLE, monitoring.events.CALL
         files, classify, codes, current = self.files, self.classify, self.codes, self.current
         getframe = sys._getframe
+        instrumented: set[int] = set()  # ids of the code objects with CALL events on
 
         def py_start(code, offset):  # once per function and segment
             rel = files.get(code.co_filename, _UNSEEN)
@@ -383,7 +384,8 @@ class _Tracer:
             if rel is None:
                 return disable
             callee = id(code)
-            if callee not in codes:
+            if callee not in instrumented:
+                instrumented.add(callee)
                 codes[callee] = code
                 # CALL events only in project code: library call sites never fire.
                 monitoring.set_local_events(tool, code, call_event)

@@ -44,7 +44,7 @@ PROJECT = {
 
 
         def greet(who):
-            return Greeter(who).text()
+            return shout(Greeter(who).text().lower())  # shout, called from two places
 
 
         def part(who):
@@ -193,6 +193,7 @@ def test_one_segment_per_test_with_dynamic_calls(
     assert ("app/service.py", "run", "app/handlers.py", "greet") in greet
     assert ("app/handlers.py", "greet", "app/handlers.py", "Greeter.__init__") in greet
     assert ("app/handlers.py", "Greeter.text", "analyzers/__init__.py", "shout") in greet
+    assert ("app/handlers.py", "greet", "analyzers/__init__.py", "shout") in greet
     by_name = edges(found["test:tests/test_app.py::test_by_name"])
     assert ("app/service.py", "run_by_name", "app/handlers.py", "part") in by_name
     assert ("app/handlers.py", "greet", "app/handlers.py", "Greeter.__init__") not in by_name
@@ -214,7 +215,7 @@ def test_both_cores_record_the_same_edges(project_traces: dict[str, dict]) -> No
         for version, data in project_traces.items()
     }
     assert by_core["3.11"] == by_core["3.12"]
-    assert len(by_core["3.11"]["test:tests/test_app.py::test_greet"]) == 5
+    assert len(by_core["3.11"]["test:tests/test_app.py::test_greet"]) == 6
 
 
 def test_failing_command_passes_its_exit_code_through(tmp_path: Path, python312: Path) -> None:
