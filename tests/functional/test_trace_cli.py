@@ -353,3 +353,25 @@ def test_use_case_blocks_become_segments(tmp_path: Path) -> None:
         ("jobs.py", "nightly", "jobs.py", "ship"),
         ("jobs.py", "ship", "jobs.py", "charge"),
     }
+
+
+def test_the_users_sitecustomize_still_runs(tmp_path: Path) -> None:
+    site_dir = write_tree(
+        tmp_path / "site",
+        {"sitecustomize.py": "import os\nos.environ['SITE_CUSTOMIZED'] = 'yes'\n"},
+    )
+    root = write_tree(
+        tmp_path / "project", {"main.py": "import os\nprint(os.environ.get('SITE_CUSTOMIZED'))\n"}
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "decomposer", "trace", "--", str(PYTHON311), "main.py"],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(site_dir)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "yes\n"
+    data = read_trace(root / "trace.json")
+    assert data["processes"] == 1 and data["complete"] is True
