@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHONS = {"3.11": REPO / ".venv" / "bin" / "python", "3.12": REPO / ".venv312" / "bin" / "python"}
@@ -36,7 +37,7 @@ def timed(command: list[str]) -> float:
     return elapsed
 
 
-def measure(sample: str, version: str, repeat: int, out: Path) -> dict[str, object]:
+def measure(sample: str, version: str, repeat: int, out: Path) -> dict[str, Any]:
     python = str(PYTHONS[version])
     plugins_off = ["-p", "no:cacheprovider", "-p", "no:hypothesispytest"]
     suite = [python, "-m", "pytest", "-q", *plugins_off, f"sample_monoliths/{sample}/tests"]

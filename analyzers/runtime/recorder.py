@@ -170,7 +170,7 @@ def _after_fork() -> None:
         stop()
         real_exit(status)
 
-    os._exit = _exit
+    os._exit = _exit  # type: ignore[assignment]
 
 
 # The tracer -----------------------------------------------------------------------------
@@ -246,8 +246,8 @@ class _Tracer:
             calls[key] = calls.get(key, 0) + n
         functions: dict[tuple[str, str], int] = {}
         for code, n in list(segment.functions.items()):
-            key = self._name(code)
-            functions[key] = functions.get(key, 0) + n
+            name = self._name(code)
+            functions[name] = functions.get(name, 0) + n
         transactions = {t for _, t in segment.sql if t is not None} | segment.transactions
         return {
             "use_case": f"{segment.kind}:{segment.label}",
