@@ -73,10 +73,14 @@ class PostImportFinder(MetaPathFinder):
         if loader is None or isinstance(loader, type) or not hasattr(loader, "exec_module"):
             return spec
         # The loader keeps its identity (resources, __loader__ stay right); only this
-        # instance's exec_module is shadowed until the module has run.
+        # instance's exec_module is shadowed until the module has run. A loader may serve
+        # other modules meanwhile (one zipimporter per archive): those just run.
         original = loader.exec_module
 
         def exec_module(module: ModuleType) -> None:
+            if module.__name__ != name:
+                original(module)
+                return
             try:
                 original(module)
             finally:

@@ -9,6 +9,7 @@ Django its own way).
 from __future__ import annotations
 
 import gc
+import importlib
 import json
 import os
 import sqlite3
@@ -16,13 +17,14 @@ import subprocess
 import sys
 import textwrap
 import threading
+import zipfile
 from itertools import count
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from analyzers.runtime import integrations, recorder, sqlcapture, web
+from analyzers.runtime import integrations, patching, recorder, sqlcapture, web
 
 REPO = Path(__file__).resolve().parents[2]
 RECORDER_API = (
@@ -154,6 +156,25 @@ def test_install_imports_no_framework_and_patches_on_import() -> None:
         [sys.executable, "-I", "-c", script], check=True, capture_output=True, text=True
     )
     assert done.stdout.splitlines() == ["[]", "traced_wsgi_app connect_traced"]
+
+
+def test_import_hook_fires_once_the_module_ran_also_from_a_zip(
+    fake: FakeRecorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = tmp_path / "lib.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:  # one zipimporter serves both modules
+        bundle.writestr("zpkg/__init__.py", "from zhelper import VALUE\nREADY = True\n")
+        bundle.writestr("zhelper.py", "VALUE = 42\n")
+    monkeypatch.syspath_prepend(str(archive))
+    for name in ("zpkg", "zhelper"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    seen = []
+    patching.watch_imports({"zpkg": lambda m: seen.append((m.__name__, m.READY, m.VALUE))})
+
+    module = importlib.import_module("zpkg")
+
+    assert seen == [("zpkg", True, 42)]
+    assert "exec_module" not in vars(module.__spec__.loader)  # the loader is itself again
 
 
 # ---------------------------------------------------------------------- statements
