@@ -13,10 +13,12 @@ from __future__ import annotations
 import multiprocessing
 import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import Any
 
 from analyzers.static.discovery import SourceFile
@@ -98,12 +100,15 @@ def _run_pool(
     """Run chunks on `jobs` workers; return the files left unfinished if a worker died."""
     chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
     unfinished: list[tuple[SourceFile, str]] = []
-    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=_context()) as pool:
+    with ProcessPoolExecutor(
+        max_workers=max(1, jobs), mp_context=_context(), initializer=_ignore_ctrl_c
+    ) as pool:
         pending: dict[Future[list[dict[str, Any]]], list[tuple[SourceFile, str]]] = {}
-        for chunk in chunks:
-            tasks = [(str(s.path), s.module, s.is_package) for s, _ in chunk]
-            pending[pool.submit(_collect_chunk, tasks, file_timeout)] = chunk
         try:
+            with _ctrl_c_held():
+                for chunk in chunks:
+                    tasks = [(str(s.path), s.module, s.is_package) for s, _ in chunk]
+                    pending[pool.submit(_collect_chunk, tasks, file_timeout)] = chunk
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
@@ -129,15 +134,18 @@ def _run_isolated(
     """One file per task on one worker, so a dying worker names the file that killed it."""
     remaining = list(todo)
     while remaining:
-        with ProcessPoolExecutor(max_workers=1, mp_context=_context()) as pool:
+        with ProcessPoolExecutor(
+            max_workers=1, mp_context=_context(), initializer=_ignore_ctrl_c
+        ) as pool:
             while remaining:
                 source, key = remaining[0]
                 started = time.monotonic()
-                future = pool.submit(
-                    _collect_chunk,
-                    [(str(source.path), source.module, source.is_package)],
-                    file_timeout,
-                )
+                with _ctrl_c_held():
+                    future = pool.submit(
+                        _collect_chunk,
+                        [(str(source.path), source.module, source.is_package)],
+                        file_timeout,
+                    )
                 try:
                     facts = future.result()[0]
                 except BrokenProcessPool:
@@ -146,6 +154,29 @@ def _run_isolated(
                     break  # the pool is dead: start a new one for the rest
                 remaining.pop(0)
                 done(source, key, facts)
+
+
+def _ignore_ctrl_c() -> None:
+    # Ctrl-C in a terminal reaches the workers too; the main process stops the pool, and a
+    # worker finishes its chunk instead of dying with a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Hold Ctrl-C while the pool starts its workers (it does so in `submit`) and raise it once
+    they are up: a pool interrupted half-way through starting one is not sure to shut down."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):
+        previous(signal.SIGINT, None)
 
 
 def _collect_chunk(tasks: list[Task], file_timeout: float) -> list[dict[str, Any]]:
