@@ -898,6 +898,9 @@ def code_line_sums(source: bytes) -> list[int]:
     return sums
 
 
+_ERROR_AT = re.compile(r"error at (\d+):\d+")
+
+
 class _NotPython(Exception):
     """The file is not Python that libcst reads: its diagnostic code, message and line."""
 
@@ -906,7 +909,9 @@ def _parse(source: bytes) -> cst.Module:
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        raise _NotPython("syntax-error", exc.message, exc.raw_line) from exc
+        # the message's "error at LINE:COLUMN" names the line; raw_line is often the next one
+        at = _ERROR_AT.search(exc.message)
+        raise _NotPython("syntax-error", exc.message, int(at[1]) if at else exc.raw_line) from exc
     except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
         # libcst reports a bad coding cookie (LookupError: unknown encoding) or undecodable
         # bytes this way

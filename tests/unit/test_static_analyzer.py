@@ -611,6 +611,12 @@ def test_a_collector_bug_loses_one_file_as_a_diagnostic(monkeypatch) -> None:
     assert code == "analyzer-error" and "KeyError" in message
 
 
+def test_a_syntax_error_names_the_line_it_is_on() -> None:
+    facts = collect.collect_file(b"x = 1\nprint 'two'\n\ny = 4\n", "m", False)
+    assert facts["diagnostics"][0][0] == "syntax-error"
+    assert facts["diagnostics"][0][2] == 2
+
+
 def test_hidden_files_are_left_out_like_hidden_folders(graph_of) -> None:
     graph = graph_of({".py": "def f(): pass\n", "pkg/.hidden.py": "", "pkg/__init__.py": ""})
     assert {n.id for n in graph.nodes()} == {"pkg"}
