@@ -171,12 +171,21 @@ def _ctrl_c_held() -> Iterator[None]:
         return
     caught: list[int] = []
     previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    # Blocked as well: the processes started meanwhile (the forkserver, the workers) inherit
+    # the mask, so a Ctrl-C sent to the whole group cannot stop them half-way through starting.
+    _mask(signal.SIG_BLOCK)
     try:
         yield
     finally:
+        _mask(signal.SIG_UNBLOCK)
         signal.signal(signal.SIGINT, previous)
     if caught and callable(previous):
         previous(signal.SIGINT, None)
+
+
+def _mask(how: int) -> None:
+    if hasattr(signal, "pthread_sigmask"):  # not on Windows
+        signal.pthread_sigmask(how, {signal.SIGINT})
 
 
 def _collect_chunk(tasks: list[Task], file_timeout: float) -> list[dict[str, Any]]:
