@@ -10,7 +10,7 @@ every time. A longer search:
     DECOMPOSER_FUZZ_EXAMPLES=20000 .venv/bin/pytest tests/functional/test_fuzz.py -q
 
 takes that many examples per test with fresh random seeds each run; hypothesis prints any
-failing program, which then belongs in `test_found_programs` below once fixed.
+failing program, which then belongs in `test_edge_programs` below once fixed.
 """
 
 import json
@@ -80,9 +80,15 @@ def test_programs_from_libcst_nodes(source: str) -> None:
 @pytest.mark.parametrize(
     "source",
     [
-        # (filled in with the minimal programs the longer runs found, each once fixed)
+        # programs at the edges; a minimal failing program from a longer run joins them
         "",
+        "\ufeffx = 1\n",
+        "(pars): bool = True\n",  # valid Python that libcst rejects: a diagnostic
+        "print 'two'\n",
+        "from . import *\nfrom .. import x as y\n",
+        "class A(A):\n    def f(self): return self.f()\n",
+        "__all__ = [1, *x]\nglobal g\ng = {}\n",
     ],
 )
-def test_found_programs(source: str) -> None:
+def test_edge_programs(source: str) -> None:
     check_program(source)
