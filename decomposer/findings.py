@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from decomposer.metrics import CALL_KINDS, TableOwnership
@@ -100,19 +100,51 @@ class _Context:
         self.tables = sorted(atoms.tables)
         self.services = sorted({s for s in self.service.values() if s != SHARED})
         self.transactions = list(atoms.transactions)
+        self.table_bit = {t: 1 << i for i, t in enumerate(self.tables)}
+        self.service_bit = {s: 1 << i for i, s in enumerate(self.services)}
+        self._dag: tuple[Any, list[int]] | None = None
         self._closure: dict[str, _Reach] | None = None
+        self._reaching: dict[str, int] | None = None
+        self._owner_writers: dict[str, list[str]] = {}
+        self._owned: dict[str, int] | None = None  # service -> the tables it owns, as bits
 
-    def reached(self, start: str) -> set[str]:
-        """The atoms `start` reaches through calls (a walk: used per transaction only)."""
-        seen = {start}
-        frontier = [start]
-        while frontier:
-            atom = frontier.pop()
-            for edge in self.calls.get(atom, ()):
-                if edge.target not in seen:
-                    seen.add(edge.target)
-                    frontier.append(edge.target)
-        return seen
+    def reaches(self, transaction: int, atom: str) -> bool:
+        """Whether the atom opening the `transaction`-th transaction reaches `atom` (a table
+        writer) through calls, itself included."""
+        if self._reaching is None:
+            self._reaching = self._transactions_reaching()
+        return bool(self._reaching.get(atom, 0) >> transaction & 1)
+
+    def _transactions_reaching(self) -> dict[str, int]:
+        """table writer -> the transactions reaching it (bit i = the i-th): the bits flow
+        once along the condensed call graph, callers first, instead of one walk per
+        transaction. Parts holding no writer drop their bits once passed on."""
+        dag, order = self._condensation()
+        part_of = dag.graph["mapping"]
+        writers = {atom for found in self.writers.values() for atom in found}
+        kept = {part_of[atom] for atom in writers}
+        bits: dict[int, int] = defaultdict(int)
+        for i, tx in enumerate(self.transactions):
+            bits[part_of[tx.atom]] |= 1 << i
+        for part in order:
+            found = bits.get(part, 0) if part in kept else bits.pop(part, 0)
+            if found:
+                for child in dag.successors(part):
+                    bits[child] |= found
+        return {atom: bits.get(part_of[atom], 0) for atom in writers}
+
+    def _condensation(self) -> tuple[Any, list[int]]:
+        """The call graph with its strongly connected parts collapsed, and the parts in
+        topological order (callers first); built once for reach in both directions."""
+        if self._dag is None:
+            import networkx as nx
+
+            graph = nx.DiGraph()
+            graph.add_nodes_from(self.atoms.atoms)
+            graph.add_edges_from((e.source, e.target) for es in self.calls.values() for e in es)
+            dag = nx.condensation(graph)
+            self._dag = (dag, list(nx.topological_sort(dag)))
+        return self._dag
 
     def crossing(self, a: str, b: str) -> bool:
         sa, sb = self.service[a], self.service[b]
@@ -130,24 +162,20 @@ class _Context:
         return found
 
     def _summarise(self) -> dict[str, _Reach]:
-        import networkx as nx
-
-        graph = nx.DiGraph()
-        graph.add_nodes_from(self.atoms.atoms)
-        graph.add_edges_from((e.source, e.target) for es in self.calls.values() for e in es)
-        dag = nx.condensation(graph)
-        table_bit = {t: 1 << i for i, t in enumerate(self.tables)}
-        service_bit = {s: 1 << i for i, s in enumerate(self.services)}
+        dag, order = self._condensation()
+        part_of = dag.graph["mapping"]
+        table_bit, service_bit = self.table_bit, self.service_bit
         tx_bit: dict[str, int] = defaultdict(int)
         for i, tx in enumerate(self.transactions):
             tx_bit[tx.atom] |= 1 << i
         pair_index: dict[tuple[str, str], int] = {}
         summaries: dict[int, _Reach] = {}
-        for part in reversed(list(nx.topological_sort(dag))):
+        for part in reversed(order):
             members = dag.nodes[part]["members"]
             reach = _Reach()
             inside = {self.service[m] for m in members} - {SHARED}
             depth = 1 if len(inside) > 1 else 0  # a cycle across services: one crossing
+            absorbed: set[int] = set()  # taking in a part twice changes nothing
             for atom in members:
                 service = self.service[atom]
                 reach.services |= service_bit.get(service, 0)
@@ -162,20 +190,38 @@ class _Context:
                         reach.pairs |= 1 << index
                         reach.volume[pair] = reach.volume.get(pair, 0) + edge.runtime_count
                         reach.sites.setdefault(pair, edge.sites[:1])
-                    child = dag.graph["mapping"][edge.target]
+                    child = part_of[edge.target]
                     if child != part:
                         below = summaries[child]
                         depth = max(depth, below.depth + (1 if cross else 0))
-                        reach = reach.union(below)
+                        if child not in absorbed:
+                            absorbed.add(child)
+                            reach.absorb(below)
             reach.depth = max(reach.depth, depth)
             summaries[part] = reach
         self.pairs = {index: pair for pair, index in pair_index.items()}
-        self.table_bit = table_bit
-        self.service_bit = service_bit
-        return {atom: summaries[part] for atom, part in dag.graph["mapping"].items()}
+        return {atom: summaries[part] for atom, part in part_of.items()}
 
     def _writes(self, atom: str) -> set[str]:
         return {a.table for a in self.atoms.accesses_of(atom) if a.kind == "writes"}
+
+    def owner_writers(self, table: str) -> list[str]:
+        """The atoms of the table's owner that write it, sorted (kept: sagas ask often)."""
+        found = self._owner_writers.get(table)
+        if found is None:
+            owner = self.owner.get(table)
+            writers = self.writers.get(table, ())
+            found = sorted(a for a in writers if self.service[a] == owner)
+            self._owner_writers[table] = found
+        return found
+
+    def owners_of(self, tables: int) -> frozenset[str]:
+        """The services owning any of the tables (a bit set, see `closure`)."""
+        if self._owned is None:
+            self._owned = defaultdict(int)
+            for table, owner in self.owner.items():
+                self._owned[owner] |= self.table_bit[table]
+        return frozenset(s for s, bits in self._owned.items() if tables & bits)
 
     def decode_tables(self, bits: int) -> list[str]:
         return [t for t, bit in self.table_bit.items() if bits & bit]
@@ -202,19 +248,22 @@ class _Reach:
     sites: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
 
     def union(self, other: _Reach) -> _Reach:
-        volume = dict(self.volume)
+        found = replace(self, volume=dict(self.volume), sites=dict(self.sites))
+        found.absorb(other)
+        return found
+
+    def absorb(self, other: _Reach) -> None:
+        """Add what `other` reaches, in place; a pair's first site is kept."""
+        self.tables |= other.tables
+        self.services |= other.services
+        self.pairs |= other.pairs
+        self.transactions |= other.transactions
+        self.depth = max(self.depth, other.depth)
+        self.stateful = self.stateful or other.stateful
         for pair, count in other.volume.items():
-            volume[pair] = max(volume.get(pair, 0), count)
-        return _Reach(
-            self.tables | other.tables,
-            self.services | other.services,
-            self.pairs | other.pairs,
-            self.transactions | other.transactions,
-            max(self.depth, other.depth),
-            self.stateful or other.stateful,
-            volume,
-            {**other.sites, **self.sites},
-        )
+            self.volume[pair] = max(self.volume.get(pair, 0), count)
+        for pair, sites in other.sites.items():
+            self.sites.setdefault(pair, sites)
 
 
 # -- database per service ---------------------------------------------------------------
@@ -297,7 +346,7 @@ def _sagas(c: _Context) -> list[Finding]:
     covered: dict[int, frozenset[str]] = {}  # transaction index -> its services
     for index, tx in enumerate(c.transactions):
         tables = [table for _, table in tx.steps] or sorted(tx.tables)
-        steps = _steps(c, tables, c.reached(tx.atom))
+        steps = _steps(c, tables, index)
         services = frozenset(s["service"] for s in steps)
         if len(services) < 2:
             continue
@@ -315,16 +364,25 @@ def _sagas(c: _Context) -> list[Finding]:
                 {"source": "transaction", "transaction": tx.kind},
             )
         )
+    # transactions already sagas, by their services: a use case running one of them over
+    # at least its own services needs no saga of its own
+    by_services: dict[frozenset[str], int] = defaultdict(int)
+    for index, services in covered.items():
+        by_services[services] |= 1 << index
+    covering: dict[frozenset[str], int] = {}
     for entry, handlers in sorted(c.atoms.entries.items()):
         reach = c.closure(handlers)
+        services = c.owners_of(reach.tables)
+        if services not in covering:
+            covering[services] = 0
+            for seen, bits in by_services.items():
+                if seen >= services:
+                    covering[services] |= bits
+        if len(services) < 2 or reach.transactions & covering[services]:
+            continue
         # grouped by owner: the order of the calls is not known at this level
         tables = sorted(c.decode_tables(reach.tables), key=lambda t: (c.owner.get(t, ""), t))
         steps = _steps(c, tables)
-        services = frozenset(s["service"] for s in steps)
-        if len(services) < 2 or any(
-            reach.transactions >> i & 1 and seen >= services for i, seen in covered.items()
-        ):
-            continue  # a transaction it runs already is a saga over these services
         found.append(
             _saga(
                 f"saga:{entry}",
@@ -340,11 +398,9 @@ def _sagas(c: _Context) -> list[Finding]:
     return found
 
 
-def _steps(
-    c: _Context, tables: list[str], reached: set[str] | None = None
-) -> list[dict[str, Any]]:
+def _steps(c: _Context, tables: list[str], transaction: int | None = None) -> list[dict[str, Any]]:
     """Tables in order, grouped into one step per run of the same owning service, each with
-    the code of that service that writes them (among the `reached` atoms, when known)."""
+    the code of that service that writes them (that the transaction reaches, when given)."""
     steps: list[dict[str, Any]] = []
     for table in tables:
         service = c.owner.get(table)
@@ -355,12 +411,13 @@ def _steps(
         else:
             steps.append({"service": service, "tables": [table]})
     for step in steps:
-        writers = {
-            a
-            for t in step["tables"]
-            for a in c.writers.get(t, ())
-            if c.service[a] == step["service"] and (reached is None or a in reached)
-        }
+        writers: set[str] = set()
+        for table in step["tables"]:
+            found = c.owner_writers(table)
+            if transaction is None:
+                writers.update(found[:10])  # the first ten of the union are among these
+            else:
+                writers.update(a for a in found if c.reaches(transaction, a))
         step["code"] = sorted(writers)[:10]
         step["compensation"] = (
             f"undo {step['service']}'s changes to {', '.join(step['tables'])} "
