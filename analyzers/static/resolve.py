@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from decomposer.model.graph import (
-    MAX_SITES,
     DependencyGraph,
     Diagnostic,
     Edge,
@@ -294,10 +293,6 @@ class GraphBuilder:
     def __init__(self, graph: DependencyGraph, resolver: Resolver) -> None:
         self.graph = graph
         self.r = resolver
-        #: (source, target, kind) -> [count, sites, tags] of every occurrence of the fact, in
-        #: the order first seen: added to the graph as one edge at the end, since merging
-        #: occurrences one by one in the graph costs more than resolving them
-        self._found: dict[tuple[str, str, EdgeKind], list[Any]] = {}
 
     def build(self) -> None:
         r = self.r
@@ -332,18 +327,6 @@ class GraphBuilder:
             for scope, data in facts["scopes"].items():
                 if scope in self.graph:
                     self._add_uses(rel, scope, data)
-        for (source, target, kind), (count, sites, tags) in self._found.items():
-            self.graph.add_edge(
-                Edge(
-                    source,
-                    target,
-                    kind,
-                    static_count=count,
-                    sites=tuple(sorted(sites))[:MAX_SITES],
-                    tags=tags,
-                )
-            )
-        self._found.clear()
 
     def _add_def_node(self, def_id: str, record: list[Any]) -> None:
         _, kind, line, end_line, loc, parent, bases, decorators, *_ = record
@@ -446,14 +429,16 @@ class GraphBuilder:
         site: Site | None,
         tags: Iterable[str] = (),
     ) -> None:
-        found = self._found.get((source, target, kind))
-        if found is None:
-            self._found[(source, target, kind)] = [1, {site} if site else set(), frozenset(tags)]
-            return
-        found[0] += 1
-        if site:
-            found[1].add(site)
-        found[2] &= frozenset(tags)
+        self.graph.add_edge(
+            Edge(
+                source,
+                target,
+                kind,
+                static_count=1,
+                sites=(site,) if site else (),
+                tags=frozenset(tags),
+            )
+        )
 
 
 def _project_node(value: Value | None) -> str | None:
