@@ -109,6 +109,8 @@ def summarize(text: str, limit: int = _MAX_TEXT) -> dict[str, Any]:
 def _statements(text: str) -> list[str]:
     """The text of each statement, split where sqlglot's tokenizer sees a `;` (not in a
     string or comment); the naive split when it cannot tokenize the text."""
+    if ";" not in text:  # one statement (the usual case): no need to tokenize it twice
+        return [text] if text.strip() else []
     from sqlglot.tokens import Tokenizer, TokenType
 
     try:
