@@ -148,14 +148,17 @@ class AtomGraph:
         if level not in LEVELS:
             raise InputError(f"unknown level '{level}'", hint=f"use one of: {', '.join(LEVELS)}")
         code = {n.id: n for n in graph.nodes() if n.kind in _CODE}
-        parents = {e.target: e.source for e in graph.edges(EdgeKind.CONTAINS)}
+        by_kind: dict[EdgeKind, list[Edge]] = defaultdict(list)
+        for edge in graph.edges():  # once: walking a large graph's edges is not free
+            by_kind[edge.kind].append(edge)
+        parents = {e.target: e.source for e in by_kind[EdgeKind.CONTAINS]}
         atom_of: dict[str, str] = {}
         for node_id in sorted(code):
             atom_of[node_id] = _atom(node_id, code, parents, level, atom_of)
         atoms = tuple(sorted(set(atom_of.values())))
         edges: dict[tuple[str, str, EdgeKind], list[Edge]] = defaultdict(list)
         access: dict[tuple[str, str, str], list[Edge]] = defaultdict(list)
-        for edge in graph.edges():
+        for edge in (e for kind in (*CODE_KINDS, *_ACCESS) for e in by_kind[kind]):
             source = atom_of.get(edge.source)
             if edge.kind == EdgeKind.CO_CHANGES and level == "module" and "hunks" in edge.tags:
                 continue  # the module-to-module edges (tagged "files") count those commits
@@ -166,7 +169,7 @@ class AtomGraph:
             elif edge.kind in (EdgeKind.READS, EdgeKind.WRITES) and source:
                 access[(source, _table(edge.target), edge.kind.value)].append(edge)
         entries: dict[str, set[str]] = defaultdict(set)
-        for edge in graph.edges(EdgeKind.HANDLES):
+        for edge in by_kind[EdgeKind.HANDLES]:
             if edge.target in atom_of:
                 entries[edge.source].add(atom_of[edge.target])
         nodes = {atom: code[atom] for atom in atoms}
@@ -197,9 +200,7 @@ class AtomGraph:
                 for (atom, table, kind), found in sorted(access.items())
             ),
             foreign_keys=tuple(
-                sorted(
-                    (_table(e.source), _table(e.target)) for e in graph.edges(EdgeKind.FOREIGN_KEY)
-                )
+                sorted((_table(e.source), _table(e.target)) for e in by_kind[EdgeKind.FOREIGN_KEY])
             ),
             transactions=tuple(transactions),
             entries={entry: tuple(sorted(found)) for entry, found in sorted(entries.items())},
@@ -213,6 +214,7 @@ class AtomGraph:
 
 
 _CODE = (NodeKind.MODULE, NodeKind.CLASS, NodeKind.FUNCTION)
+_ACCESS = (EdgeKind.READS, EdgeKind.WRITES)
 
 
 def _atom(
