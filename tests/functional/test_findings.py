@@ -6,7 +6,10 @@ from pathlib import Path
 import pytest
 
 from decomposer.decompose import complete
-from decomposer.findings import _cycles, extraction_order
+from decomposer.findings import _cycles, extraction_order, find
+from decomposer.metrics import table_owners
+from decomposer.model.atoms import AtomGraph
+from decomposer.model.graph import DependencyGraph, Edge, EdgeKind, Node, NodeKind
 from decomposer.model.proposal import parse_proposal
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_monoliths"
@@ -110,3 +113,43 @@ def test_extraction_starts_with_the_least_coupled_service(analysed) -> None:
     order = extraction_order(atoms, {}, {}, dependencies)
     assert [step["service"] for step in order] == ["edge", "core", "hub"]
     assert order[0]["calls_in"] == {"core": 1}
+
+
+def _transaction_graph() -> AtomGraph:
+    """app.orders.checkout opens a transaction writing orders and payments; it calls
+    app.payments.charge (which writes payments) but never app.payments.refund (which does too).
+    """
+    functions = ["checkout", "charge", "refund", "save"]
+    modules = {"checkout": "app.orders", "save": "app.orders"} | {
+        "charge": "app.payments",
+        "refund": "app.payments",
+    }
+    nodes = [Node(m, NodeKind.MODULE, file=f"{m}.py") for m in ("app.orders", "app.payments")]
+    nodes += [Node("table:orders", NodeKind.TABLE), Node("table:payments", NodeKind.TABLE)]
+    transaction = {"kind": "atomic", "line": 3, "tables": ["orders", "payments"]}
+    for name in functions:
+        attrs = {"transactions": [transaction]} if name == "checkout" else {}
+        nodes.append(Node(f"{modules[name]}.{name}", NodeKind.FUNCTION, attrs=attrs))
+    edges = [Edge(modules[n], f"{modules[n]}.{n}", EdgeKind.CONTAINS) for n in functions]
+    edges += [
+        Edge("app.orders.checkout", "app.orders.save", EdgeKind.CALLS, 1),
+        Edge("app.orders.checkout", "app.payments.charge", EdgeKind.CALLS, 1),
+        Edge("app.orders.save", "table:orders", EdgeKind.WRITES, 1),
+        Edge("app.payments.charge", "table:payments", EdgeKind.WRITES, 1),
+        Edge("app.payments.refund", "table:payments", EdgeKind.WRITES, 1),
+        Edge("entry:http:POST /checkout", "app.orders.checkout", EdgeKind.HANDLES, 1),
+    ]
+    nodes.append(Node("entry:http:POST /checkout", NodeKind.ENTRY))
+    return AtomGraph.from_graph(DependencyGraph.build(nodes, edges))
+
+
+def test_a_transaction_saga_names_only_the_writers_it_reaches() -> None:
+    atoms = _transaction_graph()
+    assignment = {a: "payments" if ".payments" in a else "orders" for a in atoms.atoms}
+    owners = table_owners(atoms, assignment)
+    sagas = {f.id: f for f in find(atoms, assignment, owners, {}) if f.kind == "saga"}
+    saga = sagas["saga:app.orders.checkout:3"]
+    steps = {step["service"]: step["code"] for step in saga.details["steps"]}
+    assert steps == {"orders": ["app.orders.save"], "payments": ["app.payments.charge"]}
+    # the use case runs that transaction over the same services: no second saga
+    assert "saga:entry:http:POST /checkout" not in sagas
