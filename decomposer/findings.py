@@ -176,7 +176,7 @@ class _Context:
             inside = {self.service[m] for m in members} - {SHARED}
             depth = 1 if len(inside) > 1 else 0  # a cycle across services: one crossing
             absorbed: set[int] = set()  # taking in a part twice changes nothing
-            for atom in members:
+            for atom in sorted(members):  # a set: sorted, so the sites kept never vary
                 service = self.service[atom]
                 reach.services |= service_bit.get(service, 0)
                 reach.tables |= sum(table_bit[t] for t in self._writes(atom))
