@@ -35,7 +35,7 @@ from strategies._ddd_subdomain_placement import (
     settle,
     strongest,
 )
-from strategies.common import cluster_weights, coupling, louvain
+from strategies.common import cluster_weights, coupling, louvain, number_options
 
 #: Options (`[tool.decomposer.strategies.business_capability]`) and their defaults.
 DEFAULTS: dict[str, float] = {
@@ -127,21 +127,10 @@ Placed = tuple[
 
 
 def parse_options(given: Mapping[str, Any]) -> tuple[dict[str, float], list[Capability]]:
-    options = dict(DEFAULTS)
-    capabilities: list[Capability] = []
-    for key, value in given.items():
-        if key == "capabilities":
-            capabilities = parse_capabilities(value)
-        elif key not in DEFAULTS:
-            known = ", ".join(sorted([*DEFAULTS, "capabilities"]))
-            raise ConfigError(f"unknown option '{key}' in {_WHERE}", hint=f"known: {known}")
-        elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ConfigError(
-                f"{_WHERE} {key} should be a number >= 0, got {value!r}",
-                hint="see docs/strategy-business_capability.md",
-            )
-        else:
-            options[key] = float(value)
+    options = number_options(
+        BusinessCapabilityStrategy.name, given, DEFAULTS, own=("capabilities",)
+    )
+    capabilities = parse_capabilities(given["capabilities"]) if "capabilities" in given else []
     for key in ("smoothing", "max_df"):
         if options[key] > 1:
             raise ConfigError(

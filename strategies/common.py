@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Container, Iterable, Mapping
+from typing import Any
 
 import networkx as nx
 
 from decomposer.decompose import TABLE_WEIGHTS
+from decomposer.errors import ConfigError
 from decomposer.metrics import COUPLING_WEIGHTS
 from decomposer.model.atoms import AtomGraph
 
@@ -270,3 +272,29 @@ def attach_isolated(
             votes = by_module.get(module_of(atom))
             clusters[atom] = max(votes, key=lambda c: (votes[c], c)) if votes else largest
     return clusters
+
+
+def number_options(
+    strategy: str,
+    given: Mapping[str, Any],
+    defaults: Mapping[str, float],
+    *,
+    own: tuple[str, ...] = (),
+) -> dict[str, float]:
+    """The defaults with the given options (`[tool.decomposer.strategies.<strategy>]`) over
+    them, each a number >= 0; keys in `own` are left to the strategy to read and check."""
+    where = f"[tool.decomposer.strategies.{strategy}]"
+    options = dict(defaults)
+    for key, value in given.items():
+        if key in own:
+            continue
+        if key not in defaults:
+            known = ", ".join(sorted([*defaults, *own]))
+            raise ConfigError(f"unknown option '{key}' in {where}", hint=f"known options: {known}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(
+                f"option '{key}' in {where} should be a number >= 0, got {value!r}",
+                hint=f"see docs/strategy-{strategy}.md",
+            )
+        options[key] = float(value)
+    return options

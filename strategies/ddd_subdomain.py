@@ -8,11 +8,10 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from scipy import sparse
 
-from decomposer.errors import ConfigError
 from decomposer.model.atoms import AtomGraph
 from decomposer.model.graph import DependencyGraph, EdgeKind, NodeKind
 from decomposer.model.proposal import Reason
@@ -27,7 +26,14 @@ from strategies._ddd_subdomain_placement import (
     settle,
     strongest,
 )
-from strategies.common import attach_isolated, coupling, fit_to_k, louvain, modularity
+from strategies.common import (
+    attach_isolated,
+    coupling,
+    fit_to_k,
+    louvain,
+    modularity,
+    number_options,
+)
 
 #: Options (`[tool.decomposer.strategies.ddd_subdomain]`) and their defaults.
 DEFAULTS: dict[str, float] = {
@@ -59,7 +65,7 @@ class DddSubdomainStrategy:
 
     def decompose(self, request: StrategyInput) -> StrategyResult:
         atoms, graph = request.atoms, request.graph
-        options = _options(request.options)
+        options = number_options(self.name, request.options, DEFAULTS)
         data = data_of(atoms, graph)
         tables = sorted({t for use in data.values() for t in use.tables()} | set(atoms.tables))
         if not tables:
@@ -97,23 +103,6 @@ class DddSubdomainStrategy:
             reasons=reasons,
             names={c: c for c in set(contexts.values()) if c in used},
         )
-
-
-def _options(given: Mapping[str, Any]) -> dict[str, float]:
-    options = dict(DEFAULTS)
-    for key, value in given.items():
-        if key not in DEFAULTS:
-            raise ConfigError(
-                f"unknown option '{key}' in [tool.decomposer.strategies.ddd_subdomain]",
-                hint=f"known options: {', '.join(sorted(DEFAULTS))}",
-            )
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ConfigError(
-                f"option '{key}' of ddd_subdomain should be a number >= 0, got {value!r}",
-                hint="see docs/strategy-ddd_subdomain.md",
-            )
-        options[key] = float(value)
-    return options
 
 
 # -- entities and their relations -----------------------------------------------------------

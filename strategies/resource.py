@@ -27,7 +27,7 @@ from strategies._resource_common import (
     merge_to_k,
     structural_fallback,
 )
-from strategies.common import coupling, fit_to_k
+from strategies.common import coupling, fit_to_k, number_options
 
 DEFAULTS: dict[str, Any] = {
     # a table's resource joins the resource of a table it points to when it is at most this
@@ -60,7 +60,7 @@ class ResourceStrategy:
     )
 
     def decompose(self, request: StrategyInput) -> StrategyResult:
-        options = {**DEFAULTS, **request.options}
+        options = number_options(self.name, request.options, DEFAULTS)
         atoms = request.atoms
         reasons: dict[str, list[Reason]] = defaultdict(list)
         labels = _data_labels(atoms, request.graph, options, reasons)

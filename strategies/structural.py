@@ -9,7 +9,17 @@ from __future__ import annotations
 from typing import ClassVar
 
 from decomposer.plugins import StrategyInput, StrategyResult
-from strategies.common import attach_isolated, choose_k, coupling, fit_to_k, louvain
+from strategies.common import (
+    attach_isolated,
+    choose_k,
+    coupling,
+    fit_to_k,
+    louvain,
+    number_options,
+)
+
+#: Options (`[tool.decomposer.strategies.structural]`) and their defaults.
+DEFAULTS = {"resolution": 1.0}  # Louvain's resolution: higher gives more, smaller communities
 
 
 class StructuralStrategy:
@@ -19,7 +29,7 @@ class StructuralStrategy:
     def decompose(self, request: StrategyInput) -> StrategyResult:
         atoms = request.atoms
         adjacency = coupling(atoms)
-        resolution = float(request.options.get("resolution", 1.0))
+        resolution = number_options(self.name, request.options, DEFAULTS)["resolution"]
         # atoms (and tables) with no edge at all would each be a community of one
         connected = sorted(node for node, row in adjacency.items() if row)
         found = (

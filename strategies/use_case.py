@@ -25,7 +25,7 @@ from strategies._resource_common import (
     merge_to_k,
     structural_fallback,
 )
-from strategies.common import coupling, fit_to_k, louvain
+from strategies.common import coupling, fit_to_k, louvain, number_options
 
 DEFAULTS: dict[str, Any] = {
     # how many calls deep a use case reaches from its handlers (the handler is depth 0)
@@ -60,7 +60,7 @@ class UseCaseStrategy:
     )
 
     def decompose(self, request: StrategyInput) -> StrategyResult:
-        options = {**DEFAULTS, **request.options}
+        options = number_options(self.name, request.options, DEFAULTS)
         atoms = request.atoms
         cases = use_cases(atoms, request.graph)
         if not cases:

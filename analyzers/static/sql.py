@@ -88,7 +88,7 @@ def summarize(text: str, limit: int = _MAX_TEXT) -> dict[str, Any]:
         # sqlglot raises its own errors and, on some odd input, plain ones; one odd string
         # must not cost the rest of the file.
         except Exception as exc:  # noqa: BLE001
-            errors.append(str(exc).splitlines()[0])
+            errors.append((str(exc).splitlines() or [type(exc).__name__])[0])
     if errors and not statements:
         return {"error": errors[0]}
     summary: dict[str, set[Any]] = {"r": set(), "w": set(), "d": set(), "f": set(), "j": set()}
