@@ -294,7 +294,7 @@ def number_options(
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise ConfigError(
                 f"option '{key}' in {where} should be a number >= 0, got {value!r}",
-                hint=f"see docs/strategy-{strategy}.md",
+                hint=f"docs/strategies.md links to the options of {strategy}",
             )
         options[key] = float(value)
     return options
