@@ -30,6 +30,9 @@ from decomposer.truth import SHARED
 SEVERITIES = ("high", "medium", "low", "info")
 #: Event-triggered entry point kinds (not on a request path).
 EVENT_KINDS = ("task", "signal")
+#: Tables a saga step lists; beyond, `tables_total` counts them (a use case whose calls
+#: reach most of a large schema would otherwise list it whole in every step).
+STEP_TABLES = 10
 
 
 @dataclass(frozen=True)
@@ -411,6 +414,9 @@ def _steps(c: _Context, tables: list[str], transaction: int | None = None) -> li
         else:
             steps.append({"service": service, "tables": [table]})
     for step in steps:
+        if len(step["tables"]) > STEP_TABLES:  # code reaching most of a big schema
+            step["tables_total"] = len(step["tables"])
+            step["tables"] = step["tables"][:STEP_TABLES]
         writers: set[str] = set()
         for table in step["tables"]:
             found = c.owner_writers(table)
@@ -419,9 +425,11 @@ def _steps(c: _Context, tables: list[str], transaction: int | None = None) -> li
             else:
                 writers.update(a for a in found if c.reaches(transaction, a))
         step["code"] = sorted(writers)[:10]
+        more = step.get("tables_total", 0) - len(step["tables"])
         step["compensation"] = (
-            f"undo {step['service']}'s changes to {', '.join(step['tables'])} "
-            "(delete the rows it created, restore the values it changed)"
+            f"undo {step['service']}'s changes to {', '.join(step['tables'])}"
+            + (f" and {more} more tables" if more > 0 else "")
+            + " (delete the rows it created, restore the values it changed)"
         )
     return steps
 

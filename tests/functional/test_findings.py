@@ -153,3 +153,31 @@ def test_a_transaction_saga_names_only_the_writers_it_reaches() -> None:
     assert steps == {"orders": ["app.orders.save"], "payments": ["app.payments.charge"]}
     # the use case runs that transaction over the same services: no second saga
     assert "saga:entry:http:POST /checkout" not in sagas
+
+
+def test_a_saga_step_lists_its_first_tables_and_counts_them_all() -> None:
+    tables = [f"a{n:02d}" for n in range(12)]  # all written by orders' save, first
+    nodes = [Node(m, NodeKind.MODULE, file=f"{m}.py") for m in ("app.orders", "app.payments")]
+    nodes += [Node(f"table:{t}", NodeKind.TABLE) for t in [*tables, "payments"]]
+    transaction = {"kind": "atomic", "line": 3, "tables": [*tables, "payments"]}
+    nodes += [
+        Node("app.orders.save", NodeKind.FUNCTION, attrs={"transactions": [transaction]}),
+        Node("app.payments.charge", NodeKind.FUNCTION),
+    ]
+    edges = [
+        Edge("app.orders", "app.orders.save", EdgeKind.CONTAINS),
+        Edge("app.payments", "app.payments.charge", EdgeKind.CONTAINS),
+        Edge("app.orders.save", "app.payments.charge", EdgeKind.CALLS, 1),
+        Edge("app.payments.charge", "table:payments", EdgeKind.WRITES, 1),
+    ]
+    edges += [Edge("app.orders.save", f"table:{t}", EdgeKind.WRITES, 1) for t in tables]
+    atoms = AtomGraph.from_graph(DependencyGraph.build(nodes, edges))
+    assignment = {a: "payments" if ".payments" in a else "orders" for a in atoms.atoms}
+    owners = table_owners(atoms, assignment)
+    [saga] = [f for f in find(atoms, assignment, owners, {}) if f.kind == "saga"]
+    orders = next(s for s in saga.details["steps"] if s["service"] == "orders")
+    assert orders["tables"] == tables[:10]
+    assert orders["tables_total"] == 12
+    assert "a09 and 2 more tables" in orders["compensation"]
+    payments = next(s for s in saga.details["steps"] if s["service"] == "payments")
+    assert "tables_total" not in payments
