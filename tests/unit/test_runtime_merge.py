@@ -505,3 +505,15 @@ def test_business_capability_reads_words_from_static_entries_only() -> None:
     # a traced segment "handles" everything it ran: its words would land everywhere
     assert "refund" in words
     assert "invoice" not in words
+
+
+def test_findings_read_entry_points_from_the_code_not_from_traced_segments() -> None:
+    graph = traced_graph()
+    atoms = AtomGraph.from_graph(graph, "class")
+    assignment = {a: "b" if ".b" in a or ".a2" in a else "a" for a in atoms.atoms}
+    found = find(atoms, assignment, table_owners(atoms, assignment), {})
+    chains = sorted(f.id for f in found if f.kind == "sync-call-chain")
+    # the traced a1 -> a2 crosses services, but the code's entry point already reaches it:
+    # one chain, from the route
+    assert chains == ["sync-call-chain:entry:http:POST /do"]
+    assert not [f for f in found if any("entry:usecase:" in e for e in f.evidence)]
