@@ -22,7 +22,7 @@ from decomposer.files import dumps, output_file, read_json, write_json, write_te
 from decomposer.model.atoms import DEFAULT_LEVEL, AtomGraph
 from decomposer.model.graph import DependencyGraph, NodeKind
 from decomposer.model.graph_json import graph_from_dict, graph_to_dict
-from decomposer.model.proposal import Constraints, Proposal, parse_constraints, parse_proposal
+from decomposer.model.proposal import Constraints, parse_constraints, parse_proposal
 from decomposer.plugins import (
     REPORTS,
     STRATEGIES,
@@ -258,8 +258,9 @@ def decompose(request: DecomposeRequest, *, registry: Registry) -> Outcome:
     prepared = _prepare(request)
     strategy = registry.strategy(request.strategy)
     proposal = run_strategy(strategy, prepared.input_for(request.strategy))
-    write_json(request.out, proposal.to_dict())
-    summary = proposal_summary(proposal) | {
+    data = proposal.to_dict()
+    write_json(request.out, data)
+    summary = proposal_summary(data) | {
         "output": str(request.out),
         "seconds": round(time.perf_counter() - started, 3),
     }
@@ -303,14 +304,15 @@ def _prepare(request: DecomposeRequest) -> _Prepared:
     return _Prepared(request, graph, atoms, options, constraints)
 
 
-def proposal_summary(proposal: Proposal) -> dict[str, Any]:
-    data = proposal.to_dict()
+def proposal_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """The terminal summary of a proposal, from its `to_dict()` (built once: on a large
+    monolith it is the costliest part of writing the proposal)."""
     per_service = data["metrics"].get("services", {})
     return {
-        "strategy": proposal.strategy,
-        "level": proposal.level,
-        "seed": proposal.seed,
-        "k_choice": proposal.k_choice,
+        "strategy": data["strategy"],
+        "level": data["level"],
+        "seed": data["seed"],
+        "k_choice": data["k_choice"],
         "services": [
             {
                 "name": name,
@@ -366,9 +368,10 @@ def compare(request: CompareRequest, *, registry: Registry) -> Outcome:
         except DecomposerError as err:  # one broken plugin must not hide the others
             failed[name] = err.message
             continue
+        data = proposal.to_dict()
         if request.out_dir is not None:
-            write_json(output_file(request.out_dir, f"{name}.json"), proposal.to_dict())
-        row = proposal_summary(proposal)
+            write_json(output_file(request.out_dir, f"{name}.json"), data)
+        row = proposal_summary(data)
         if truth_map is not None:
             row["agreement"] = metrics.agreement(atoms, proposal.assignment(), truth_map)
         results[name] = row
@@ -415,9 +418,10 @@ def evaluate(request: EvaluateRequest) -> Outcome:
     proposal, atoms = parse_proposal(data, graph, where=str(request.proposal))
     assert atoms is not None
     complete(proposal, atoms)
+    result = proposal.to_dict()
     if request.out is not None:
-        write_json(request.out, proposal.to_dict())
-    summary = proposal_summary(proposal) | {
+        write_json(request.out, result)
+    summary = proposal_summary(result) | {
         "output": str(request.out) if request.out else None,
         "seconds": round(time.perf_counter() - started, 3),
     }
