@@ -147,3 +147,18 @@ def test_malformed_graph_names_the_problem() -> None:
     data["edges"][0]["kind"] = "teleports"
     with pytest.raises(InputError, match="not a valid decomposer graph"):
         graph_from_dict(data)
+
+
+def test_a_graph_file_loads_exactly_while_its_edges_are_let_go(tmp_path) -> None:
+    from decomposer.pipeline import load_graph
+
+    graph = small_graph()
+    text = dumps(graph_to_dict(graph))
+    path = tmp_path / "graph.json"
+    path.write_text(text)
+    assert dumps(graph_to_dict(load_graph(path))) == text
+    data = json.loads(text)
+    data["edges"][-1]["kind"] = "teleports"  # the last edge: read after all the others
+    path.write_text(json.dumps(data))
+    with pytest.raises(InputError, match=f"graph {path} is not a valid decomposer graph"):
+        load_graph(path)
