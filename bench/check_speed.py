@@ -120,8 +120,9 @@ def _module_file(tree: Path, atom: str) -> Path | None:
     return None
 
 
-def print_table(rows: list[dict[str, object]]) -> None:
-    columns = list(rows[0])
+def print_table(rows: list[dict[str, object]], columns: list[str] | None = None) -> None:
+    """A markdown table of the rows: the given columns, or every key of the first row."""
+    columns = columns or list(rows[0])
     cells = [[_fmt(row[c]) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     print("| " + " | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)) + " |")

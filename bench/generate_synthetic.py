@@ -21,18 +21,30 @@ import tempfile
 import time
 from pathlib import Path
 
+from check_speed import print_table
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_once(out: Path, lines: int, services: int, seed: int, layout: str) -> dict[str, object]:
     command = [
-        sys.executable, "-m", "sample_monoliths.synthetic", str(out),
-        "--lines", str(lines), "--services", str(services), "--seed", str(seed),
-        "--layout", layout,
+        sys.executable,
+        "-m",
+        "sample_monoliths.synthetic",
+        str(out),
+        "--lines",
+        str(lines),
+        "--services",
+        str(services),
+        "--seed",
+        str(seed),
+        "--layout",
+        layout,
     ]
     start = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -60,23 +72,8 @@ def run_once(out: Path, lines: int, services: int, seed: int, layout: str) -> di
     }
 
 
-def print_table(rows: list[dict[str, object]]) -> None:
-    columns = ["layout", "services", "modules", "files", "lines", "MB", "seconds", "CPU s",
-               "peak RSS MB"]
-    cells = [[_fmt(row[c]) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    print("| " + " | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for row in cells:
-        print("| " + " | ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)) + " |")
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:,.1f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
+COLUMNS = ["layout", "services", "modules", "files", "lines", "MB", "seconds", "CPU s",
+           "peak RSS MB"]  # fmt: skip
 
 
 def main() -> int:
@@ -84,10 +81,15 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=1_000_000, help="target lines per run")
     parser.add_argument("--services", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--layouts", default="mixed",
-                        help="comma-separated layouts, one run (table row) each")
-    parser.add_argument("--keep", type=Path, default=None,
-                        help="write the (last) tree here instead of a temporary folder")
+    parser.add_argument(
+        "--layouts", default="mixed", help="comma-separated layouts, one run (table row) each"
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="write the (last) tree here instead of a temporary folder",
+    )
     args = parser.parse_args()
     rows = []
     for layout in args.layouts.split(","):
@@ -98,9 +100,11 @@ def main() -> int:
                 if args.keep.exists():
                     shutil.rmtree(args.keep)
                 shutil.copytree(out, args.keep)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, target {args.lines:,} "
-          f"lines, seed {args.seed}")
-    print_table(rows)
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, target {args.lines:,} "
+        f"lines, seed {args.seed}"
+    )
+    print_table(rows, COLUMNS)
     for row in rows:
         print(f"  {row['layout']}: {row['summary']}")
     return 0
