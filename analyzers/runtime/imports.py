@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from analyzers.runtime.trace_file import new_trace
 from analyzers.static.sql import summarize
 from decomposer.errors import InputError
 
@@ -77,18 +78,7 @@ def convert(data: Any, kind: str, path: Path) -> dict[str, Any]:
             f"{path} looks like {kind.upper()} JSON but one of its spans {what}",
             hint="export the traces again; the file may have been edited or cut short",
         ) from exc
-    return {
-        "format": "decomposer-trace",
-        "version": 1,
-        "tracer": kind,
-        "python": "",
-        "command": [],
-        "exit_code": None,
-        "complete": True,
-        "source_roots": [],
-        "processes": 1,
-        "segments": segments(spans),
-    }
+    return new_trace(kind, segments(spans))
 
 
 # -- the three formats ----------------------------------------------------------------------

@@ -26,7 +26,7 @@ from types import FrameType
 from typing import Any
 
 from analyzers.runtime.recorder import ENV_DIR, ENV_ROOTS
-from analyzers.runtime.trace_file import FORMAT, VERSION, write_trace
+from analyzers.runtime.trace_file import new_trace, write_trace
 from analyzers.static import sql
 from analyzers.static.discovery import find_source_roots
 from decomposer.errors import InputError
@@ -173,18 +173,16 @@ def merge_partials(
         complete = complete and ended
     first = min(headers, key=lambda h: h.get("started", 0), default={})
     tables = tables or _TableReader()
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "tracer": str(first.get("tracer", "")),
-        "python": str(first.get("python", "")),
-        "command": command,
-        "exit_code": exit_code,
-        "complete": complete,
-        "source_roots": roots,
-        "processes": len(headers),
-        "segments": [_segment(name, merged[name], tables) for name in sorted(merged)],
-    }
+    return new_trace(
+        str(first.get("tracer", "")),
+        [_segment(name, merged[name], tables) for name in sorted(merged)],
+        python=str(first.get("python", "")),
+        command=command,
+        exit_code=exit_code,
+        complete=complete,
+        source_roots=roots,
+        processes=len(headers),
+    )
 
 
 def _read_partial(

@@ -15,6 +15,33 @@ from decomposer.files import read_json, write_json
 FORMAT = "decomposer-trace"
 VERSION = 1
 
+
+def new_trace(
+    tracer: str,
+    segments: list[dict[str, Any]],
+    *,
+    python: str = "",
+    command: list[str] | None = None,
+    exit_code: int | None = None,
+    complete: bool = True,
+    source_roots: list[str] | None = None,
+    processes: int = 1,
+) -> dict[str, Any]:
+    """A trace document of the current format version."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "tracer": tracer,
+        "python": python,
+        "command": command or [],
+        "exit_code": exit_code,
+        "complete": complete,
+        "source_roots": source_roots or [],
+        "processes": processes,
+        "segments": segments,
+    }
+
+
 # field -> the JSON types it may have (None: null allowed)
 _TOP_FIELDS: dict[str, tuple[type | None, ...]] = {
     "tracer": (str,),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from analyzers.runtime.trace_file import new_trace
 from decomposer.model.graph import EdgeKind
 from decomposer.model.graph_json import graph_from_dict
 
@@ -22,29 +23,26 @@ PROJECT = json.loads((FIXTURES / "project.json").read_text())
 
 
 def trace_file(root: Path, path: Path, **changes: object) -> Path:
-    data = {
-        "format": "decomposer-trace",
-        "version": 1,
-        "tracer": "sys.monitoring",
-        "python": "3.12.1",
-        "command": ["python", "job.py"],
-        "exit_code": 0,
-        "complete": True,
-        "source_roots": [str(root)],
-        "processes": 1,
-        "segments": [
-            {
-                "use_case": "custom:pay",
-                "kind": "custom",
-                "runs": 1,
-                "calls": [["shop/payments/api.py", "pay", "shop/payments/api.py", "charge", 1]],
-                "functions": [["shop/payments/api.py", "pay", 1]],
-                "sql": [],
-                "transactions": [],
-            }
-        ],
-        **changes,
+    segment = {
+        "use_case": "custom:pay",
+        "kind": "custom",
+        "runs": 1,
+        "calls": [["shop/payments/api.py", "pay", "shop/payments/api.py", "charge", 1]],
+        "functions": [["shop/payments/api.py", "pay", 1]],
+        "sql": [],
+        "transactions": [],
     }
+    data = (
+        new_trace(
+            "sys.monitoring",
+            [segment],
+            python="3.12.1",
+            command=["python", "job.py"],
+            exit_code=0,
+            source_roots=[str(root)],
+        )
+        | changes
+    )
     path.write_text(json.dumps(data))
     return path
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from analyzers.runtime.analyzer import CodeIndex, Merge, RuntimeAnalyzer
+from analyzers.runtime.trace_file import new_trace
 from decomposer.cache import NoCache
 from decomposer.config import AnalyzeSettings
 from decomposer.errors import ConfigError
@@ -79,18 +80,14 @@ ORDERS = "shop/orders.py"
 
 
 def trace(root: Path, *segments: dict) -> dict:
-    return {
-        "format": "decomposer-trace",
-        "version": 1,
-        "tracer": "sys.monitoring",
-        "python": "3.12.1",
-        "command": ["pytest"],
-        "exit_code": 0,
-        "complete": True,
-        "source_roots": [str(root)],
-        "processes": 1,
-        "segments": list(segments),
-    }
+    return new_trace(
+        "sys.monitoring",
+        list(segments),
+        python="3.12.1",
+        command=["pytest"],
+        exit_code=0,
+        source_roots=[str(root)],
+    )
 
 
 def segment(use_case: str, calls=(), functions=(), sql=(), transactions=(), runs=1) -> dict:

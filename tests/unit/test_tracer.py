@@ -14,7 +14,7 @@ import pytest
 import decomposer
 from analyzers.runtime import recorder
 from analyzers.runtime.launch import merge_partials
-from analyzers.runtime.trace_file import read_trace, write_trace
+from analyzers.runtime.trace_file import new_trace, read_trace, write_trace
 from decomposer.errors import InputError
 
 
@@ -138,28 +138,23 @@ def test_an_interrupted_command_makes_the_trace_incomplete(tmp_path: Path) -> No
 
 
 def valid_trace() -> dict:
-    return {
-        "format": "decomposer-trace",
-        "version": 1,
-        "tracer": "sys.monitoring",
-        "python": "3.12.1",
-        "command": ["pytest"],
-        "exit_code": 0,
-        "complete": True,
-        "source_roots": ["/src"],
-        "processes": 1,
-        "segments": [
-            {
-                "use_case": "test:t.py::t",
-                "kind": "test",
-                "runs": 1,
-                "calls": [["a.py", "f", "b.py", "g", 1]],
-                "functions": [["b.py", "g", 1]],
-                "sql": [],
-                "transactions": [],
-            }
-        ],
+    segment = {
+        "use_case": "test:t.py::t",
+        "kind": "test",
+        "runs": 1,
+        "calls": [["a.py", "f", "b.py", "g", 1]],
+        "functions": [["b.py", "g", 1]],
+        "sql": [],
+        "transactions": [],
     }
+    return new_trace(
+        "sys.monitoring",
+        [segment],
+        python="3.12.1",
+        command=["pytest"],
+        exit_code=0,
+        source_roots=["/src"],
+    )
 
 
 @pytest.mark.parametrize(
