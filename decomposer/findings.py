@@ -25,7 +25,6 @@ from typing import Any
 
 from decomposer.metrics import CALL_KINDS, TableOwnership
 from decomposer.model.atoms import AtomGraph
-from decomposer.model.graph import TRACED_ENTRY_PREFIX
 from decomposer.truth import SHARED
 
 SEVERITIES = ("high", "medium", "low", "info")
@@ -149,17 +148,6 @@ class _Context:
             dag = nx.condensation(graph)
             self._dag = (dag, list(nx.topological_sort(dag)))
         return self._dag
-
-    def entry_points(self) -> list[tuple[str, tuple[str, ...]]]:
-        """The entry points the code declares, with their handlers, sorted. Traced use cases
-        are left out: what they ran is in the call graph (runtime edges) and their
-        transactions are the code's, while their `handles` edges name everything they ran,
-        fixtures of a test included."""
-        return sorted(
-            (entry, tuple(handlers))
-            for entry, handlers in self.atoms.entries.items()
-            if not entry.startswith(TRACED_ENTRY_PREFIX)
-        )
 
     def crossing(self, a: str, b: str) -> bool:
         sa, sb = self.service[a], self.service[b]
@@ -385,7 +373,7 @@ def _sagas(c: _Context) -> list[Finding]:
     for index, services in covered.items():
         by_services[services] |= 1 << index
     covering: dict[frozenset[str], int] = {}
-    for entry, handlers in c.entry_points():
+    for entry, handlers in c.atoms.declared_entries():
         reach = c.closure(handlers)
         services = c.owners_of(reach.tables)
         if services not in covering:
@@ -521,7 +509,7 @@ def _cqrs(c: _Context) -> list[Finding]:
 
 def _sync_chains(c: _Context) -> list[Finding]:
     found = []
-    for entry, handlers in c.entry_points():
+    for entry, handlers in c.atoms.declared_entries():
         kind = entry.split(":", 2)[1] if entry.count(":") >= 2 else ""
         reach = c.closure(handlers)
         if not reach.pairs:
@@ -655,7 +643,7 @@ _STATE_ADVICE = {
 
 def _serverless(c: _Context) -> list[Finding]:
     found = []
-    for entry, handlers in c.entry_points():
+    for entry, handlers in c.atoms.declared_entries():
         kind = entry.split(":", 2)[1] if entry.count(":") >= 2 else ""
         if kind not in EVENT_KINDS:
             continue

@@ -9,7 +9,7 @@ import re
 from collections import defaultdict
 
 from decomposer.model.atoms import AtomGraph
-from decomposer.model.graph import TRACED_ENTRY_PREFIX, DependencyGraph, NodeKind
+from decomposer.model.graph import DependencyGraph, NodeKind
 from decomposer.terms import business_terms
 
 #: How many times a term counts, by where it was found.
@@ -40,9 +40,7 @@ def documents(atoms: AtomGraph, graph: DependencyGraph) -> dict[str, list[str]]:
         table = node.attrs.get("table")
         if isinstance(table, str):  # a model class
             docs[atom].extend(table_terms.get(table, business_terms(table)) * MODEL)
-    for entry, handlers in atoms.entries.items():
-        if entry.startswith(TRACED_ENTRY_PREFIX):
-            continue  # a traced use case "handles" everything it ran, fixtures included
+    for entry, handlers in atoms.declared_entries():
         words = entry_terms(graph, entry)
         for atom in handlers:
             docs[atom].extend(words * ENTRY)

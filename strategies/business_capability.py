@@ -21,7 +21,7 @@ from scipy import sparse
 
 from decomposer.errors import ConfigError
 from decomposer.model.atoms import AtomGraph
-from decomposer.model.graph import TRACED_ENTRY_PREFIX, DependencyGraph
+from decomposer.model.graph import DependencyGraph
 from decomposer.model.proposal import Reason
 from decomposer.plugins import StrategyInput, StrategyResult
 from decomposer.terms import business_terms
@@ -410,9 +410,7 @@ def from_map(
                 text = f"matches path {glob} of capability {capability.name}"
                 reasons[atom] = [Reason("capability-path", text, 1.0, (glob,))]
                 break
-    for entry, handlers in sorted(atoms.entries.items()):
-        if entry.startswith(TRACED_ENTRY_PREFIX):
-            continue  # static entries name the handler; a traced one, all it ran
+    for entry, handlers in atoms.declared_entries():
         route = _entry_text(graph, entry)
         capability, prefix = next(
             ((c, r) for c in capabilities for r in c.routes if route.startswith(r)), (None, "")

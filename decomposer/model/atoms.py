@@ -21,7 +21,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from decomposer.errors import InputError
-from decomposer.model.graph import DependencyGraph, Edge, EdgeKind, Node, NodeKind, Site
+from decomposer.model.graph import (
+    TRACED_ENTRY_PREFIX,
+    DependencyGraph,
+    Edge,
+    EdgeKind,
+    Node,
+    NodeKind,
+    Site,
+)
 
 LEVELS = ("module", "class", "function")
 DEFAULT_LEVEL = "class"
@@ -98,6 +106,16 @@ class AtomGraph:
     def module_of(self, atom: str) -> str:
         """The module an atom lives in."""
         return self.modules[atom]
+
+    def declared_entries(self) -> list[tuple[str, tuple[str, ...]]]:
+        """The entry points the code declares, with their handlers, sorted: `entries` without
+        traced use cases, whose `handles` edges name everything they ran (a test's fixtures
+        included) rather than a handler."""
+        return sorted(
+            (entry, handlers)
+            for entry, handlers in self.entries.items()
+            if not entry.startswith(TRACED_ENTRY_PREFIX)
+        )
 
     def out_edges(self, atom: str) -> list[AtomEdge]:
         return self._indexed("out", self.edges, lambda e: e.source).get(atom, [])
