@@ -37,7 +37,7 @@ from typing import Any
 
 from decomposer import __version__, metrics, pipeline
 from decomposer.cache import Cache, DiskCache, NoCache, content_key
-from decomposer.config import load_check_table
+from decomposer.config import load_check_table, raise_problems
 from decomposer.errors import ConfigError, InputError
 from decomposer.files import read_json, write_json
 from decomposer.model.atoms import DEFAULT_LEVEL, LEVELS, AtomGraph
@@ -207,13 +207,7 @@ def parse_check_settings(table: Mapping[str, Any], *, where: str) -> CheckSettin
         )
     if "proposal" in values and "level" in values:
         problems.append("'level' comes from the proposal; remove it")
-    if problems:
-        noun = "problem" if len(problems) == 1 else "problems"
-        raise ConfigError(
-            f"{where} has {len(problems)} {noun}: {problems[0]}",
-            details=problems[1:],
-            hint="see docs/check.md for every key",
-        )
+    raise_problems(where, problems, "see docs/check.md for every key")
     return CheckSettings(**values)
 
 

@@ -141,12 +141,19 @@ def parse_settings(table: dict[str, Any], *, where: str) -> AnalyzeSettings:
             problems.append(f"'max_commits' should be 0 (no limit) or more, got {value}")
         elif key == "max_files_per_commit" and value < 2:
             problems.append(f"'max_files_per_commit' should be 2 or more, got {value}")
+    raise_problems(
+        where, problems, "fix or remove the keys named above; docs/analyze.md lists every key"
+    )
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in table.items()}
+    return AnalyzeSettings(**values)
+
+
+def raise_problems(where: str, problems: list[str], hint: str) -> None:
+    """A ConfigError naming the first of a table's problems (the others as details), if any."""
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
         raise ConfigError(
             f"{where} has {len(problems)} {noun}: {problems[0]}",
             details=problems[1:],
-            hint="fix or remove the keys named above; docs/analyze.md lists every key",
+            hint=hint,
         )
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in table.items()}
-    return AnalyzeSettings(**values)
