@@ -593,13 +593,13 @@ def check(
         summary = _cached_result(cache, key) if analysis.reused else None
         if summary is None:
             try:
-                graph = analysis.graph(without=_UNUSED_KINDS)
+                graph = analysis.graph()
             except InputError:  # the last run's graph is damaged: drop it and analyse again
                 cache.put_text(pipeline.LAST_RUN, "null")
                 analysis = pipeline.analyze_tree(
                     analyze_request, registry=registry, progress=progress, save_aside=True
                 )
-                graph = analysis.graph(without=_UNUSED_KINDS)
+                graph = analysis.graph()
             summary = _check_graph(
                 graph, root, request, settings, boundaries, baseline_path, baseline
             )
@@ -623,9 +623,6 @@ def check(
 #: The last check's result, in the analysis cache: reused as it is when the tree (every file,
 #: comments included), the settings, the boundaries and the baseline are all unchanged.
 RESULT = "last-check.json"
-
-#: Edge kinds the check never reads: left out when the graph is loaded (they are half of it).
-_UNUSED_KINDS = frozenset({EdgeKind.SAME_TRANSACTION.value})
 
 
 def _result_key(

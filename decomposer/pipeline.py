@@ -21,6 +21,7 @@ from decomposer.errors import ConfigError, DecomposerError, InputError
 from decomposer.files import dumps, output_file, read_json, write_json, write_text
 from decomposer.model.atoms import DEFAULT_LEVEL, AtomGraph
 from decomposer.model.graph import DependencyGraph, NodeKind
+from decomposer.model.graph_json import SCHEMA as GRAPH_SCHEMA
 from decomposer.model.graph_json import graph_from_dict, graph_to_dict
 from decomposer.model.proposal import Constraints, parse_constraints, parse_proposal
 from decomposer.plugins import (
@@ -98,18 +99,13 @@ class Analysis:
             os.waitpid(self._saving, 0)
             self._saving = None
 
-    def graph(self, *, without: frozenset[str] = frozenset()) -> DependencyGraph:
-        """The graph; from the text, edges of the kinds `without` are left out when read."""
+    def graph(self) -> DependencyGraph:
         if self._graph is not None:
             return self._graph
         try:
             data = json.loads(self.text())
         except ValueError as exc:
             raise InputError(f"the last analysis's graph cannot be read: {exc}") from exc
-        if without and isinstance(data, dict) and isinstance(data.get("edges"), list):
-            data["edges"] = [
-                e for e in data["edges"] if not (isinstance(e, dict) and e.get("kind") in without)
-            ]
         return _graph_from_document(data, where="the last analysis")
 
     def text(self) -> str:
@@ -150,6 +146,7 @@ def analyze_tree(
     # Unchanged inputs give an unchanged graph: reuse the last run's instead of rebuilding it.
     run_key = content_key(
         __version__,
+        f"graph schema {GRAPH_SCHEMA}",  # a graph kept in an older format is not reused
         repr(replace(settings, jobs=0)),  # the graph does not depend on the number of workers
         *(f"{a.name}\0{a.fingerprint(context)}" for a in analyzers),
     )

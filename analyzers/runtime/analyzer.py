@@ -5,7 +5,7 @@ It runs after the static analyzer (`runs_after`) and charges every trace row to 
 class or function node it names: runtime counts on call edges (new edges for calls static
 analysis missed), one `entry:usecase:<use case>` node per segment with `handles` edges to
 the functions it ran and `reads` / `writes` edges to the tables its SQL touched, and the
-tables written in one committed transaction as `same_transaction` facts of the code that
+tables written in one committed transaction as a `transactions` record of the code that
 ran it. Rows naming code the graph does not have (tests, excluded files, code generated at
 run time) are counted, never an error.
 """
@@ -327,8 +327,8 @@ class Merge:
         calls: dict[str, set[str]],
     ) -> None:
         """Each committed transaction that wrote tables becomes a transaction record (the
-        shape the static analysis gives) of the code that ran it, with `same_transaction`
-        edges; the entry keeps the list too."""
+        shape the static analysis gives) of the code that ran it; the entry keeps the list
+        too."""
         order: dict[int, list[str]] = defaultdict(list)  # transaction -> tables, first write first
         for row in segment["sql"]:
             for name in row["writes"]:
@@ -371,9 +371,6 @@ class Merge:
             )
             self.transactions += 1
         self.graph.replace_node(replace(node, attrs={**node.attrs, "transactions": records}))
-        for table in tables:
-            edge = Edge(owner, self._table(table), EdgeKind.SAME_TRANSACTION, runtime_count=1)
-            self.graph.add_edge(edge)
 
     def figures(self) -> dict[str, Any]:
         found: dict[str, Any] = {

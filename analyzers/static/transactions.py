@@ -1,4 +1,5 @@
-"""Transaction scopes and the tables written inside them (`same_transaction`).
+"""Transaction scopes and the tables written inside them: a `transactions` record on the code
+that opens each scope (kind, first line, tables, and the order it first writes them).
 
 A scope is a function decorated with `transaction.atomic`, a `with` block on
 `transaction.atomic()`, `*.begin()` / `*.begin_nested()`, a DB-API connection
@@ -16,8 +17,8 @@ from typing import Any
 
 from analyzers.static.access import Access
 from analyzers.static.resolve import Resolver
-from analyzers.static.tables import sql_summaries, table_id
-from decomposer.model.graph import DependencyGraph, Edge, EdgeKind, NodeKind, Site
+from analyzers.static.tables import sql_summaries
+from decomposer.model.graph import DependencyGraph, EdgeKind, NodeKind
 
 _CONNECTIONS = ("sqlite3", "psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql")
 
@@ -32,8 +33,7 @@ class Transactions:
 
     def add_to_graph(self) -> None:
         found: dict[str, list[dict[str, Any]]] = {}
-        for module, facts in sorted(self.r.modules.items()):
-            rel = self.r.file_of[module]
+        for _, facts in sorted(self.r.modules.items()):
             for scope, data in sorted(facts["scopes"].items()):
                 if scope not in self.graph:
                     continue
@@ -50,16 +50,6 @@ class Transactions:
                             "steps": [[line, table] for line, table in steps],
                         }
                     )
-                    for table in sorted(tables):
-                        self.graph.add_edge(
-                            Edge(
-                                scope,
-                                table_id(table),
-                                EdgeKind.SAME_TRANSACTION,
-                                static_count=1,
-                                sites=(Site(rel, first),),
-                            )
-                        )
         for scope, transactions in found.items():
             node = self.graph.node(scope)
             self.graph.replace_node(

@@ -19,7 +19,8 @@ from decomposer.model.graph import (
     Site,
 )
 
-SCHEMA = 1
+#: 2: no `same_transaction` edges (the scopes' `transactions` records hold those facts)
+SCHEMA = 2
 
 
 def graph_to_dict(graph: DependencyGraph, meta: dict[str, Any] | None = None) -> dict[str, Any]:

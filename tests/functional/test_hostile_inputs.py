@@ -125,10 +125,10 @@ GRAPH_DAMAGE = {
     "truncated": lambda text: text[: len(text) // 2],
     "binary": lambda text: "\x00\x7f garbage \x01",
     "a list": lambda text: "[1, 2]",
-    "nodes not a list": lambda text: json.dumps({"schema": 1, "nodes": 5, "edges": []}),
+    "nodes not a list": lambda text: json.dumps({"schema": 2, "nodes": 5, "edges": []}),
     "an unknown node kind": lambda text: text.replace('"kind": "class"', '"kind": "planet"', 1),
     "an edge without a target": lambda text: text.replace('"target": ', '"to": ', 1),
-    "another schema": lambda text: text.replace('"schema": 1', '"schema": 99', 1),
+    "another schema": lambda text: text.replace('"schema": 2', '"schema": 99', 1),
 }
 
 

@@ -167,7 +167,7 @@ def bookshop_graph() -> dict[str, Any]:
         _edge("table:payments", "foreign_key", "table:orders"),
         _edge("table:stock", "foreign_key", "table:books"),
     ]
-    return {"schema": 1, "meta": {}, "nodes": nodes, "edges": edges, "diagnostics": []}
+    return {"schema": 2, "meta": {}, "nodes": nodes, "edges": edges, "diagnostics": []}
 
 
 PROPOSALS = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 
 from decomposer import pipeline
 from decomposer.cli import app
+from decomposer.model.graph_json import SCHEMA
 from decomposer.plugins import STRATEGIES, default_registry
 
 SAMPLE = "sample_monoliths/travel"  # the smallest sample
@@ -36,7 +38,7 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 def test_run_writes_the_graph_and_a_proposal_per_strategy(ran: tuple[Path, str]) -> None:
     out, printed = ran
-    assert json.loads((out / "graph.json").read_text())["schema"] == 1
+    assert json.loads((out / "graph.json").read_text())["schema"] == SCHEMA
     strategies = default_registry().names(STRATEGIES)
     written = sorted(p.stem for p in (out / "proposals").glob("*.json"))
     assert written == strategies, printed  # a strategy that failed says why in the output
@@ -226,3 +228,13 @@ def test_no_color_means_no_style_codes_even_on_a_forced_terminal(
     failed = _decomposer("analyze", "no/such/folder", FORCE_COLOR="1", NO_COLOR="1")
     assert failed.returncode == 2
     assert "error:" in failed.stderr and not SGR.search(failed.stderr)
+
+
+def test_a_graph_kept_in_an_older_format_is_not_reused(tmp_path: Path, monkeypatch) -> None:
+    root = tmp_path / "travel"
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns(".decomposer"))
+    args = ("analyze", root, "-o", tmp_path / "graph.json", "--format", "json")
+    assert json.loads(invoke(*args).output)["reused_last_run"] is False
+    assert json.loads(invoke(*args).output)["reused_last_run"] is True
+    monkeypatch.setattr(pipeline, "GRAPH_SCHEMA", SCHEMA + 1)
+    assert json.loads(invoke(*args).output)["reused_last_run"] is False

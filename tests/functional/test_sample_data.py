@@ -160,13 +160,17 @@ UNTOUCHED = {
 @pytest.mark.parametrize("sample", ["shop", "clinic", "travel"])
 def test_transactions_list_the_tables_written_inside(analysed, sample) -> None:
     graph = analysed[sample]
-    same = _pairs(graph, EdgeKind.SAME_TRANSACTION)
     scopes = [n for n in graph.nodes() if "transactions" in n.attrs]
     assert scopes
     for node in scopes:
         for transaction in node.attrs["transactions"]:
             assert transaction["tables"]
-            assert {(node.id, f"table:{t}") for t in transaction["tables"]} <= same
+            assert all(f"table:{t}" in graph for t in transaction["tables"])
+            # each table once, in the order the scope first writes it
+            assert sorted(t for _, t in transaction["steps"]) == transaction["tables"]
+            assert [line for line, _ in transaction["steps"]] == sorted(
+                line for line, _ in transaction["steps"]
+            )
 
 
 # (scope, kind, tables that must be in its transaction): each transaction rule once.

@@ -138,7 +138,7 @@ def test_json_is_stable_whatever_the_insertion_order() -> None:
 def test_wrong_schema_is_a_clear_error() -> None:
     data = graph_to_dict(small_graph())
     data["schema"] = 7
-    with pytest.raises(InputError, match="schema 7; this decomposer reads schema 1"):
+    with pytest.raises(InputError, match="schema 7; this decomposer reads schema 2"):
         graph_from_dict(data, where="old.json")
 
 
