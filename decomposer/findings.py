@@ -18,6 +18,7 @@ Each finding has a stable id (kind and subject), a severity, the services involv
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -373,6 +374,9 @@ def _sagas(c: _Context) -> list[Finding]:
     for index, services in covered.items():
         by_services[services] |= 1 << index
     covering: dict[frozenset[str], int] = {}
+    # use cases writing the same tables, started from the same service, are one saga: a
+    # monolith's many entry points into one workflow would otherwise repeat it in each
+    groups: dict[tuple[int, str], list[str]] = {}
     for entry, handlers in c.atoms.declared_entries():
         reach = c.closure(handlers)
         services = c.owners_of(reach.tables)
@@ -383,19 +387,24 @@ def _sagas(c: _Context) -> list[Finding]:
                     covering[services] |= bits
         if len(services) < 2 or reach.transactions & covering[services]:
             continue
+        groups.setdefault((reach.tables, c.service.get(handlers[0], SHARED)), []).append(entry)
+    for (tables_bits, starter), entries in groups.items():
         # grouped by owner: the order of the calls is not known at this level
-        tables = sorted(c.decode_tables(reach.tables), key=lambda t: (c.owner.get(t, ""), t))
+        tables = sorted(c.decode_tables(tables_bits), key=lambda t: (c.owner.get(t, ""), t))
         steps = _steps(c, tables)
+        named = entries[0].removeprefix("entry:")
+        more = len(entries) - 1
+        who = f"use cases {named} and {more} more write" if more else f"use case {named} writes"
+        services = {step["service"] for step in steps}
         found.append(
             _saga(
-                f"saga:{entry}",
+                f"saga:{entries[0]}",
                 "medium",
-                f"use case {entry.removeprefix('entry:')} writes tables of {len(services)} "
-                "services in separate transactions",
+                f"{who} tables of {len(services)} services in separate transactions",
                 steps,
-                c.service.get(handlers[0], SHARED),
-                (entry,),
-                {"source": "use case"},
+                starter,
+                tuple(entries),
+                {"source": "use case", "use_cases": len(entries)},
             )
         )
     return found
@@ -417,14 +426,17 @@ def _steps(c: _Context, tables: list[str], transaction: int | None = None) -> li
         if len(step["tables"]) > STEP_TABLES:  # code reaching most of a big schema
             step["tables_total"] = len(step["tables"])
             step["tables"] = step["tables"][:STEP_TABLES]
-        writers: set[str] = set()
-        for table in step["tables"]:
-            found = c.owner_writers(table)
-            if transaction is None:
-                writers.update(found[:10])  # the first ten of the union are among these
-            else:
-                writers.update(a for a in found if c.reaches(transaction, a))
-        step["code"] = sorted(writers)[:10]
+        # the first ten writers in order (that the transaction reaches): the writer lists
+        # are sorted, so their merge is read only as far as needed
+        code: list[str] = []
+        for atom in heapq.merge(*(c.owner_writers(table) for table in step["tables"])):
+            if len(code) == 10:
+                break
+            if (not code or atom != code[-1]) and (
+                transaction is None or c.reaches(transaction, atom)
+            ):
+                code.append(atom)
+        step["code"] = code
         more = step.get("tables_total", 0) - len(step["tables"])
         step["compensation"] = (
             f"undo {step['service']}'s changes to {', '.join(step['tables'])}"

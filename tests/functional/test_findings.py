@@ -181,3 +181,42 @@ def test_a_saga_step_lists_its_first_tables_and_counts_them_all() -> None:
     assert "a09 and 2 more tables" in orders["compensation"]
     payments = next(s for s in saga.details["steps"] if s["service"] == "payments")
     assert "tables_total" not in payments
+
+
+def test_use_cases_writing_the_same_tables_are_one_saga() -> None:
+    """Three entry points run app.orders.checkout (orders + payments, no transaction of its
+    own); a fourth runs app.orders.restock, which also writes stock: two sagas."""
+    modules = ("app.orders", "app.payments")
+    nodes = [Node(m, NodeKind.MODULE, file=f"{m}.py") for m in modules]
+    nodes += [Node(f"table:{t}", NodeKind.TABLE) for t in ("orders", "payments", "stock")]
+    functions = ["app.orders.checkout", "app.orders.restock", "app.payments.charge"]
+    nodes += [Node(f, NodeKind.FUNCTION) for f in functions]
+    entries = ["entry:http:POST /checkout", "entry:http:POST /buy", "entry:task:reorder"]
+    nodes += [Node(e, NodeKind.ENTRY) for e in [*entries, "entry:http:POST /restock"]]
+    edges = [Edge(f.rpartition(".")[0], f, EdgeKind.CONTAINS) for f in functions]
+    edges += [
+        Edge("app.orders.checkout", "app.payments.charge", EdgeKind.CALLS, 1),
+        Edge("app.orders.restock", "app.payments.charge", EdgeKind.CALLS, 1),
+        Edge("app.orders.checkout", "table:orders", EdgeKind.WRITES, 1),
+        Edge("app.orders.restock", "table:orders", EdgeKind.WRITES, 1),
+        Edge("app.orders.restock", "table:stock", EdgeKind.WRITES, 1),
+        Edge("app.payments.charge", "table:payments", EdgeKind.WRITES, 1),
+        Edge("entry:http:POST /restock", "app.orders.restock", EdgeKind.HANDLES, 1),
+    ]
+    edges += [Edge(e, "app.orders.checkout", EdgeKind.HANDLES, 1) for e in entries]
+    atoms = AtomGraph.from_graph(DependencyGraph.build(nodes, edges))
+    assignment = {a: "payments" if ".payments" in a else "orders" for a in atoms.atoms}
+    owners = table_owners(atoms, assignment)
+    sagas = {f.id: f for f in find(atoms, assignment, owners, {}) if f.kind == "saga"}
+    assert sorted(sagas) == ["saga:entry:http:POST /buy", "saga:entry:http:POST /restock"]
+    grouped = sagas["saga:entry:http:POST /buy"]
+    assert grouped.evidence == tuple(sorted(entries))
+    assert grouped.details["use_cases"] == 3
+    assert grouped.title == (
+        "use cases http:POST /buy and 2 more write tables of 2 services in separate transactions"
+    )
+    assert [s["tables"] for s in grouped.details["steps"]] == [["orders"], ["payments"]]
+    alone = sagas["saga:entry:http:POST /restock"]
+    assert alone.evidence == ("entry:http:POST /restock",)
+    assert alone.title.startswith("use case http:POST /restock writes tables of 2 services")
+    assert [s["tables"] for s in alone.details["steps"]] == [["orders", "stock"], ["payments"]]
