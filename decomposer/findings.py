@@ -275,11 +275,15 @@ class _Reach:
 
 def _shared_tables(c: _Context) -> list[Finding]:
     found = []
+    writes_of: dict[str, list[Any]] = defaultdict(list)
+    for access in c.atoms.access:
+        if access.kind == "writes":
+            writes_of[access.table].append(access)
     for table, ownership in sorted(c.owners.items()):
         if len(ownership.writers) < 2:
             continue
         others = sorted(s for s in ownership.writers if s != ownership.owner)
-        writes = [a for a in c.atoms.access if a.table == table and a.kind == "writes"]
+        writes = writes_of[table]
         found.append(
             Finding(
                 f"shared-table:{table}",
