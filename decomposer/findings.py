@@ -524,17 +524,24 @@ def _cqrs(c: _Context) -> list[Finding]:
 
 
 def _sync_chains(c: _Context) -> list[Finding]:
-    found = []
+    # entry points of one kind making the same calls across services are one finding: a
+    # monolith's many routes into one module would otherwise repeat it for each
+    groups: dict[tuple[bool, int, int, int], list[tuple[str, _Reach]]] = {}
     for entry, handlers in c.atoms.declared_entries():
-        kind = entry.split(":", 2)[1] if entry.count(":") >= 2 else ""
         reach = c.closure(handlers)
-        if not reach.pairs:
-            continue
-        pairs = sorted(c.pairs[i] for i in range(reach.pairs.bit_length()) if reach.pairs >> i & 1)
-        depth = max(reach.depth, 1)
-        services = c.decode_services(reach.services)
-        volume = sum(reach.volume.get(pair, 0) for pair in pairs)
-        request = kind == "http"
+        if reach.pairs:
+            request = entry.startswith("entry:http:")
+            key = (request, reach.pairs, reach.services, max(reach.depth, 1))
+            groups.setdefault(key, []).append((entry, reach))
+    found = []
+    for (request, pair_bits, service_bits, depth), members in groups.items():
+        entries = [entry for entry, _ in members]
+        pairs = sorted(c.pairs[i] for i in range(pair_bits.bit_length()) if pair_bits >> i & 1)
+        services = c.decode_services(service_bits)
+        volume = sum(reach.volume.get(pair, 0) for _, reach in members for pair in pairs)
+        sites = sorted(
+            {str(s) for _, reach in members for pair in pairs for s in reach.sites.get(pair, ())}
+        )
         severity = "high" if depth >= 3 else "medium" if depth == 2 else "low"
         if request:
             advice = (
@@ -547,16 +554,18 @@ def _sync_chains(c: _Context) -> list[Finding]:
                 "Nothing waits for this entry point: call the other services asynchronously "
                 "(messages or events) rather than synchronously."
             )
-        sites = tuple(sorted({str(s) for pair in pairs for s in reach.sites.get(pair, ())}))[:5]
+        named = entries[0].removeprefix("entry:")
+        more = len(entries) - 1
+        who = f"{named} and {more} more call" if more else f"{named} calls"
         found.append(
             Finding(
-                f"sync-call-chain:{entry}",
+                f"sync-call-chain:{entries[0]}",
                 "sync-call-chain",
                 severity if request else "low",
-                f"{entry.removeprefix('entry:')} calls across {depth} service "
-                f"{'boundaries' if depth > 1 else 'boundary'} ({len(services)} services)",
+                f"{who} across {depth} service {'boundaries' if depth > 1 else 'boundary'} "
+                f"({len(services)} services)",
                 tuple(services),
-                (entry, *sites),
+                (*entries, *sites[:5]),
                 advice,
                 {
                     "depth": depth,
@@ -564,6 +573,7 @@ def _sync_chains(c: _Context) -> list[Finding]:
                     "calls": [f"{a} -> {b}" for a, b in pairs],
                     "runtime_calls": volume,
                     "request_path": request,
+                    "entry_points": len(entries),
                 },
             )
         )

@@ -183,9 +183,9 @@ def test_a_saga_step_lists_its_first_tables_and_counts_them_all() -> None:
     assert "tables_total" not in payments
 
 
-def test_use_cases_writing_the_same_tables_are_one_saga() -> None:
+def _entry_points_graph() -> AtomGraph:
     """Three entry points run app.orders.checkout (orders + payments, no transaction of its
-    own); a fourth runs app.orders.restock, which also writes stock: two sagas."""
+    own); a fourth runs app.orders.restock, which also writes stock. Both call charge."""
     modules = ("app.orders", "app.payments")
     nodes = [Node(m, NodeKind.MODULE, file=f"{m}.py") for m in modules]
     nodes += [Node(f"table:{t}", NodeKind.TABLE) for t in ("orders", "payments", "stock")]
@@ -204,13 +204,18 @@ def test_use_cases_writing_the_same_tables_are_one_saga() -> None:
         Edge("entry:http:POST /restock", "app.orders.restock", EdgeKind.HANDLES, 1),
     ]
     edges += [Edge(e, "app.orders.checkout", EdgeKind.HANDLES, 1) for e in entries]
-    atoms = AtomGraph.from_graph(DependencyGraph.build(nodes, edges))
+    return AtomGraph.from_graph(DependencyGraph.build(nodes, edges))
+
+
+def test_use_cases_writing_the_same_tables_are_one_saga() -> None:
+    atoms = _entry_points_graph()
+    entries = ["entry:http:POST /buy", "entry:http:POST /checkout", "entry:task:reorder"]
     assignment = {a: "payments" if ".payments" in a else "orders" for a in atoms.atoms}
     owners = table_owners(atoms, assignment)
     sagas = {f.id: f for f in find(atoms, assignment, owners, {}) if f.kind == "saga"}
     assert sorted(sagas) == ["saga:entry:http:POST /buy", "saga:entry:http:POST /restock"]
     grouped = sagas["saga:entry:http:POST /buy"]
-    assert grouped.evidence == tuple(sorted(entries))
+    assert grouped.evidence == tuple(entries)
     assert grouped.details["use_cases"] == 3
     assert grouped.title == (
         "use cases http:POST /buy and 2 more write tables of 2 services in separate transactions"
@@ -220,3 +225,30 @@ def test_use_cases_writing_the_same_tables_are_one_saga() -> None:
     assert alone.evidence == ("entry:http:POST /restock",)
     assert alone.title.startswith("use case http:POST /restock writes tables of 2 services")
     assert [s["tables"] for s in alone.details["steps"]] == [["orders", "stock"], ["payments"]]
+
+
+def test_entry_points_making_the_same_calls_are_one_sync_chain() -> None:
+    atoms = _entry_points_graph()
+    assignment = {a: "payments" if ".payments" in a else "orders" for a in atoms.atoms}
+    owners = table_owners(atoms, assignment)
+    found = find(atoms, assignment, owners, {})
+    chains = {f.id: f for f in found if f.kind == "sync-call-chain"}
+    # the three routes make the same call, orders -> payments; the task is off the request path
+    assert sorted(chains) == [
+        "sync-call-chain:entry:http:POST /buy",
+        "sync-call-chain:entry:task:reorder",
+    ]
+    routes = chains["sync-call-chain:entry:http:POST /buy"]
+    assert routes.evidence[:3] == (
+        "entry:http:POST /buy",
+        "entry:http:POST /checkout",
+        "entry:http:POST /restock",
+    )
+    assert routes.details["entry_points"] == 3
+    assert routes.details["calls"] == ["orders -> payments"]
+    assert routes.title == (
+        "http:POST /buy and 2 more call across 1 service boundary (2 services)"
+    )
+    task = chains["sync-call-chain:entry:task:reorder"]
+    assert task.severity == "low" and task.details["entry_points"] == 1
+    assert task.title == "task:reorder calls across 1 service boundary (2 services)"
