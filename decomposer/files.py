@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from decomposer.errors import InputError
 
 
 def write_json(path: Path, data: Any) -> Path:
-    """Write `data` as sorted JSON (see `dumps`), whole or not at all."""
-    return write_text(path, dumps(data))
+    """Write `data` as sorted JSON (see `dumps`), whole or not at all. It is written piece by
+    piece: a large proposal is never one string in memory (nor twice, as text and bytes)."""
+    return _write(path, lambda out: _dump(data, out))
 
 
 def write_text(path: Path, text: str) -> Path:
     """Write a result file; a failure leaves any previous file intact, never half of one."""
+    return _write(path, lambda out: out.write(text))
+
+
+def _write(path: Path, fill: Callable[[TextIO], object]) -> Path:
     partial = path.with_name(path.name + ".partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(text, encoding="utf-8")
+        with partial.open("w", encoding="utf-8") as out:
+            fill(out)
         os.replace(partial, path)
     except OSError as exc:
         raise InputError(
@@ -49,18 +57,32 @@ def output_file(folder: Path, name: str) -> Path:
 def dumps(data: Any) -> str:
     """Sorted JSON, one line per element of the top-level lists: diff-friendly and fast (a
     whole-document `indent` would take the pure-Python encoder)."""
+    out = io.StringIO()
+    _dump(data, out)
+    return out.getvalue()
+
+
+def _dump(data: Any, out: TextIO) -> None:
     if not isinstance(data, dict):
-        return json.dumps(data, sort_keys=True, ensure_ascii=False) + "\n"
-    parts = []
-    for key in sorted(data):
+        out.write(_json(data) + "\n")
+        return
+    out.write("{\n")
+    for i, key in enumerate(sorted(data)):
+        if i:
+            out.write(",\n")
+        out.write(f" {json.dumps(key)}: ")
         value = data[key]
-        text = json.dumps(key)
         if isinstance(value, list) and value:
-            items = ",\n  ".join(json.dumps(v, sort_keys=True, ensure_ascii=False) for v in value)
-            parts.append(f" {text}: [\n  {items}\n ]")
+            out.write("[\n  " + _json(value[0]))
+            out.writelines(",\n  " + _json(item) for item in value[1:])
+            out.write("\n ]")
         else:
-            parts.append(f" {text}: {json.dumps(value, sort_keys=True, ensure_ascii=False)}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+            out.write(_json(value))
+    out.write("\n}\n")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 def read_json(path: Path, *, what: str) -> Any:

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, Self
 
 import pytest
 from typer.testing import CliRunner
@@ -116,13 +117,30 @@ def test_a_write_interrupted_halfway_leaves_the_previous_report_whole(
     report_request: pipeline.ReportRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = _snapshot(report_request.out_dir)
-    real_write = Path.write_text
+    real_open = Path.open
 
-    def half_then_interrupt(self: Path, data: str, *args: object, **kwargs: object) -> int:
-        real_write(self, data[: len(data) // 2], *args, **kwargs)  # type: ignore[arg-type]
-        raise KeyboardInterrupt  # Ctrl-C in the middle of writing
+    class HalfThenInterrupt:
+        """A file opened for writing that takes half of the first text, then gets Ctrl-C."""
 
-    monkeypatch.setattr(Path, "write_text", half_then_interrupt)
+        def __init__(self, handle: Any) -> None:
+            self.handle = handle
+
+        def __enter__(self) -> Self:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.handle.close()
+
+        def write(self, text: str) -> int:
+            self.handle.write(text[: len(text) // 2])
+            self.handle.flush()
+            raise KeyboardInterrupt
+
+    def open_interrupted(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        handle = real_open(self, mode, *args, **kwargs)
+        return HalfThenInterrupt(handle) if "w" in mode else handle
+
+    monkeypatch.setattr(Path, "open", open_interrupted)
     with pytest.raises(KeyboardInterrupt):
         pipeline.report(report_request, registry=default_registry())
     monkeypatch.undo()
