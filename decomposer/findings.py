@@ -18,10 +18,9 @@ Each finding has a stable id (kind and subject), a severity, the services involv
 
 from __future__ import annotations
 
-import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from decomposer.metrics import CALL_KINDS, TableOwnership
@@ -108,16 +107,17 @@ class _Context:
         self.service_bit = {s: 1 << i for i, s in enumerate(self.services)}
         self._dag: tuple[Any, list[int]] | None = None
         self._closure: dict[str, _Reach] | None = None
+        self._closures: dict[tuple[str, ...], _Reach] = {}
         self._reaching: dict[str, int] | None = None
         self._owner_writers: dict[str, list[str]] = {}
         self._owned: dict[str, int] | None = None  # service -> the tables it owns, as bits
 
-    def reaches(self, transaction: int, atom: str) -> bool:
-        """Whether the atom opening the `transaction`-th transaction reaches `atom` (a table
-        writer) through calls, itself included."""
+    def reaching(self) -> dict[str, int]:
+        """table writer -> the transactions whose atom reaches it through calls, itself
+        included (bit i = the i-th transaction)."""
         if self._reaching is None:
             self._reaching = self._transactions_reaching()
-        return bool(self._reaching.get(atom, 0) >> transaction & 1)
+        return self._reaching
 
     def _transactions_reaching(self) -> dict[str, int]:
         """table writer -> the transactions reaching it (bit i = the i-th): the bits flow
@@ -154,15 +154,21 @@ class _Context:
         sa, sb = self.service[a], self.service[b]
         return SHARED not in (sa, sb) and sa != sb
 
-    def closure(self, handlers: Iterable[str]) -> _Reach:
+    def closure(self, handlers: tuple[str, ...]) -> _Reach:
         """What the handlers reach through calls, transitively: one pass over the call graph
         for all atoms (strongly connected parts collapsed, summaries as bit sets), so each
-        entry point costs a lookup, not a walk."""
+        entry point costs a lookup, not a walk. Shared between callers: read it, never change
+        it."""
         if self._closure is None:
             self._closure = self._summarise()
-        found = _Reach()
-        for handler in handlers:
-            found = found.union(self._closure[handler])
+        if len(handlers) == 1:
+            return self._closure[handlers[0]]
+        found = self._closures.get(handlers)
+        if found is None:
+            found = _Reach()
+            for handler in handlers:
+                found.absorb(self._closure[handler])
+            self._closures[handlers] = found
         return found
 
     def _summarise(self) -> dict[str, _Reach]:
@@ -192,7 +198,8 @@ class _Context:
                         pair = (service, self.service[edge.target])
                         index = pair_index.setdefault(pair, len(pair_index))
                         reach.pairs |= 1 << index
-                        reach.volume[pair] = reach.volume.get(pair, 0) + edge.runtime_count
+                        if edge.runtime_count:  # static-only graphs keep no empty counts
+                            reach.volume[pair] = reach.volume.get(pair, 0) + edge.runtime_count
                         reach.sites.setdefault(pair, edge.sites[:1])
                     child = part_of[edge.target]
                     if child != part:
@@ -250,11 +257,6 @@ class _Reach:
     stateful: bool = False
     volume: dict[tuple[str, str], int] = field(default_factory=dict)
     sites: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
-
-    def union(self, other: _Reach) -> _Reach:
-        found = replace(self, volume=dict(self.volume), sites=dict(self.sites))
-        found.absorb(other)
-        return found
 
     def absorb(self, other: _Reach) -> None:
         """Add what `other` reaches, in place; a pair's first site is kept."""
@@ -430,17 +432,15 @@ def _steps(c: _Context, tables: list[str], transaction: int | None = None) -> li
         if len(step["tables"]) > STEP_TABLES:  # code reaching most of a big schema
             step["tables_total"] = len(step["tables"])
             step["tables"] = step["tables"][:STEP_TABLES]
-        # the first ten writers in order (that the transaction reaches): the writer lists
-        # are sorted, so their merge is read only as far as needed
-        code: list[str] = []
-        for atom in heapq.merge(*(c.owner_writers(table) for table in step["tables"])):
-            if len(code) == 10:
-                break
-            if (not code or atom != code[-1]) and (
-                transaction is None or c.reaches(transaction, atom)
-            ):
-                code.append(atom)
-        step["code"] = code
+        writers: set[str] = set()
+        if transaction is None:
+            for table in step["tables"]:
+                writers.update(c.owner_writers(table)[:10])  # the union's first ten are here
+        else:
+            reaching, bit = c.reaching(), 1 << transaction
+            for table in step["tables"]:
+                writers.update(a for a in c.owner_writers(table) if reaching.get(a, 0) & bit)
+        step["code"] = sorted(writers)[:10]
         more = step.get("tables_total", 0) - len(step["tables"])
         step["compensation"] = (
             f"undo {step['service']}'s changes to {', '.join(step['tables'])}"
@@ -539,9 +539,8 @@ def _sync_chains(c: _Context) -> list[Finding]:
         pairs = sorted(c.pairs[i] for i in range(pair_bits.bit_length()) if pair_bits >> i & 1)
         services = c.decode_services(service_bits)
         volume = sum(reach.volume.get(pair, 0) for _, reach in members for pair in pairs)
-        sites = sorted(
-            {str(s) for _, reach in members for pair in pairs for s in reach.sites.get(pair, ())}
-        )
+        first = members[0][1]  # every member makes these calls: the first one's sites show them
+        sites = sorted({str(s) for pair in pairs for s in first.sites.get(pair, ())})
         severity = "high" if depth >= 3 else "medium" if depth == 2 else "low"
         if request:
             advice = (
