@@ -113,22 +113,26 @@ def _edge_to_dict(edge: Edge) -> dict[str, Any]:
 
 
 def _edge_from_dict(data: dict[str, Any], ids: dict[str, str], sites: dict[str, Site]) -> Edge:
+    # the hot loop of reading a large graph: positional arguments, no generator, no empty sets
     source, target = str(data["source"]), str(data["target"])
+    texts = data.get("sites")
+    tags = data.get("tags")
     return Edge(
-        source=ids.get(source, source),
-        target=ids.get(target, target),
-        kind=_EDGE_KINDS.get(data["kind"]) or EdgeKind(data["kind"]),  # the call: its error
-        static_count=int(data.get("static_count", 0)),
-        runtime_count=int(data.get("runtime_count", 0)),
-        sites=tuple(_site(text, sites) for text in data.get("sites", [])),
-        tags=frozenset(data.get("tags", [])),
+        ids.get(source, source),
+        ids.get(target, target),
+        _EDGE_KINDS.get(data["kind"]) or EdgeKind(data["kind"]),  # the call: its error
+        int(data.get("static_count", 0)),
+        int(data.get("runtime_count", 0)),
+        tuple([sites.get(text) or _new_site(text, sites) for text in texts]) if texts else (),
+        frozenset(tags) if tags else _NO_TAGS,
     )
 
 
-def _site(text: str, seen: dict[str, Site]) -> Site:
-    site = seen.get(text)
-    if site is None:
-        site = seen[text] = Site.parse(text)
+_NO_TAGS: frozenset[str] = frozenset()
+
+
+def _new_site(text: str, seen: dict[str, Site]) -> Site:
+    site = seen[text] = Site.parse(text)
     return site
 
 
