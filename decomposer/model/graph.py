@@ -3,8 +3,8 @@
 One node per id, one edge per (source, target, kind). Adding the same fact twice merges its
 evidence (counts added, call sites kept), so analyzers can add edges without bookkeeping.
 Callers use the named queries below; algorithms that need a networkx graph build their own,
-small one (a graph of a million-line monolith has millions of edges, and networkx spends
-about twice the memory and time of two dictionaries on each).
+small one. A million-line monolith has a million edges or more, and a networkx MultiDiGraph
+keeps two dictionaries per edge where this keeps two entries.
 """
 
 from __future__ import annotations
