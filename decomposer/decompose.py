@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping
+from itertools import islice
+from typing import Any
 
 from decomposer import metrics
 from decomposer.errors import ConfigError, PluginError
@@ -307,14 +309,13 @@ def _evidence(
     table_owner: Mapping[str, str],
 ) -> dict[str, tuple[float, list[Reason]]]:
     """service -> (weighted ties of `atom` to it, one reason per kind of tie)."""
-    ties: dict[tuple[str, str], list[tuple[float, str, tuple[str, ...]]]] = defaultdict(list)
+    ties: dict[tuple[str, str], list[tuple[float, str, tuple[Any, ...]]]] = defaultdict(list)
     commits: dict[str, int] = {}  # co-changing atom -> commits changed together
     for edge in atoms.out_edges(atom):
         other = assignment.get(edge.target, SHARED)
         weight = metrics.COUPLING_WEIGHTS.get(edge.kind, 0.0) * edge.count
         if other != SHARED and weight:
-            sites = tuple(str(s) for s in edge.sites[:3])
-            ties[(other, edge.kind.value)].append((weight, edge.target, sites))
+            ties[(other, edge.kind.value)].append((weight, edge.target, edge.sites[:3]))
             if edge.kind == EdgeKind.CO_CHANGES:
                 commits[edge.target] = edge.count
     for edge in atoms.in_edges(atom):
@@ -330,13 +331,13 @@ def _evidence(
         owner = table_owner.get(access.table)
         if owner is not None:
             weight = TABLE_WEIGHTS[access.kind] * access.count
-            sites = tuple(str(s) for s in access.sites[:3])
-            ties[(owner, access.kind)].append((weight, access.table, sites))
+            ties[(owner, access.kind)].append((weight, access.table, access.sites[:3]))
     scores: dict[str, tuple[float, list[Reason]]] = {}
     for (service, kind), found in sorted(ties.items()):
         weight = sum(w for w, _, _ in found)
         names = sorted({name for _, name, _ in found})
-        sites = tuple(s for _, _, site in found for s in site)[:5]
+        # the first five: an atom tied to thousands of others would build them all
+        sites = tuple(str(s) for s in islice((s for _, _, site in found for s in site), 5))
         text = _describe(kind, names, service)
         if kind == EdgeKind.CO_CHANGES.value:
             text = _describe_co_changes(names, commits, service)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from decomposer.metrics import CALL_KINDS, TableOwnership
@@ -33,6 +34,9 @@ EVENT_KINDS = ("task", "signal")
 #: Tables a saga step lists; beyond, `tables_total` counts them (a use case whose calls
 #: reach most of a large schema would otherwise list it whole in every step).
 STEP_TABLES = 10
+#: Runs of writes a saga keeps in order; beyond, its steps are one per service (a
+#: transaction whose writes alternate between services a hundred times is no 100-step saga).
+SAGA_STEPS = 12
 
 
 @dataclass(frozen=True)
@@ -417,29 +421,40 @@ def _sagas(c: _Context) -> list[Finding]:
 
 
 def _steps(c: _Context, tables: list[str], transaction: int | None = None) -> list[dict[str, Any]]:
-    """Tables in order, grouped into one step per run of the same owning service, each with
-    the code of that service that writes them (that the transaction reaches, when given)."""
-    steps: list[dict[str, Any]] = []
+    """Tables in order, grouped into one step per run of the same owning service (per service
+    when the runs are more than SAGA_STEPS), each with the code of that service that writes
+    them (that the transaction reaches, when given)."""
+    runs: list[dict[str, Any]] = []
     for table in tables:
         service = c.owner.get(table)
         if service is None:
             continue
-        if steps and steps[-1]["service"] == service:
-            steps[-1]["tables"].append(table)
+        if runs and runs[-1]["service"] == service:
+            runs[-1]["tables"].append(table)
         else:
-            steps.append({"service": service, "tables": [table]})
+            runs.append({"service": service, "tables": [table]})
+    steps = runs
+    if len(runs) > max(SAGA_STEPS, len({run["service"] for run in runs})):
+        by_service: dict[str, dict[str, Any]] = {}
+        for run in runs:
+            step = by_service.setdefault(run["service"], {"service": run["service"], "tables": []})
+            step["tables"] += run["tables"]
+        steps = list(by_service.values())
+        for step in steps:
+            step["runs"] = sum(run["service"] == step["service"] for run in runs)
+    reaching = c.reaching() if transaction is not None else {}
+    bit = 1 << transaction if transaction is not None else 0
     for step in steps:
         if len(step["tables"]) > STEP_TABLES:  # code reaching most of a big schema
             step["tables_total"] = len(step["tables"])
             step["tables"] = step["tables"][:STEP_TABLES]
         writers: set[str] = set()
-        if transaction is None:
-            for table in step["tables"]:
-                writers.update(c.owner_writers(table)[:10])  # the union's first ten are here
-        else:
-            reaching, bit = c.reaching(), 1 << transaction
-            for table in step["tables"]:
-                writers.update(a for a in c.owner_writers(table) if reaching.get(a, 0) & bit)
+        for table in step["tables"]:
+            # each table's first ten: the union's first ten are among them
+            found: Iterable[str] = c.owner_writers(table)
+            if transaction is not None:
+                found = (a for a in found if reaching.get(a, 0) & bit)
+            writers.update(islice(found, 10))
         step["code"] = sorted(writers)[:10]
         more = step.get("tables_total", 0) - len(step["tables"])
         step["compensation"] = (
@@ -478,6 +493,12 @@ def _saga(
         f"({coordination}: {why}). Each step but the last must update its tables and publish "
         "its event atomically: use a transactional outbox (or event sourcing)."
     )
+    runs = sum(step.get("runs", 0) for step in steps)
+    if runs:
+        advice += (
+            f" Its writes alternate between the services ({runs} runs): the steps group them "
+            "per service, so reorder the writes first, each service's together."
+        )
     return Finding(
         finding_id,
         "saga",

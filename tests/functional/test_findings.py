@@ -155,11 +155,11 @@ def test_a_transaction_saga_names_only_the_writers_it_reaches() -> None:
     assert "saga:entry:http:POST /checkout" not in sagas
 
 
-def test_a_saga_step_lists_its_first_tables_and_counts_them_all() -> None:
-    tables = [f"a{n:02d}" for n in range(12)]  # all written by orders' save, first
+def _save_and_charge_saga(transaction: dict, orders: list[str], payments: list[str]):
+    """The one saga of a transaction in orders' save, which writes the `orders` tables and
+    calls payments' charge, which writes the `payments` tables."""
     nodes = [Node(m, NodeKind.MODULE, file=f"{m}.py") for m in ("app.orders", "app.payments")]
-    nodes += [Node(f"table:{t}", NodeKind.TABLE) for t in [*tables, "payments"]]
-    transaction = {"kind": "atomic", "line": 3, "tables": [*tables, "payments"]}
+    nodes += [Node(f"table:{t}", NodeKind.TABLE) for t in [*orders, *payments]]
     nodes += [
         Node("app.orders.save", NodeKind.FUNCTION, attrs={"transactions": [transaction]}),
         Node("app.payments.charge", NodeKind.FUNCTION),
@@ -168,19 +168,41 @@ def test_a_saga_step_lists_its_first_tables_and_counts_them_all() -> None:
         Edge("app.orders", "app.orders.save", EdgeKind.CONTAINS),
         Edge("app.payments", "app.payments.charge", EdgeKind.CONTAINS),
         Edge("app.orders.save", "app.payments.charge", EdgeKind.CALLS, 1),
-        Edge("app.payments.charge", "table:payments", EdgeKind.WRITES, 1),
     ]
-    edges += [Edge("app.orders.save", f"table:{t}", EdgeKind.WRITES, 1) for t in tables]
+    edges += [Edge("app.orders.save", f"table:{t}", EdgeKind.WRITES, 1) for t in orders]
+    edges += [Edge("app.payments.charge", f"table:{t}", EdgeKind.WRITES, 1) for t in payments]
     atoms = AtomGraph.from_graph(DependencyGraph.build(nodes, edges))
     assignment = {a: "payments" if ".payments" in a else "orders" for a in atoms.atoms}
     owners = table_owners(atoms, assignment)
     [saga] = [f for f in find(atoms, assignment, owners, {}) if f.kind == "saga"]
+    return saga
+
+
+def test_a_saga_step_lists_its_first_tables_and_counts_them_all() -> None:
+    tables = [f"a{n:02d}" for n in range(12)]  # all written by orders' save, first
+    transaction = {"kind": "atomic", "line": 3, "tables": [*tables, "payments"]}
+    saga = _save_and_charge_saga(transaction, tables, ["payments"])
     orders = next(s for s in saga.details["steps"] if s["service"] == "orders")
     assert orders["tables"] == tables[:10]
     assert orders["tables_total"] == 12
     assert "a09 and 2 more tables" in orders["compensation"]
     payments = next(s for s in saga.details["steps"] if s["service"] == "payments")
     assert "tables_total" not in payments
+
+
+def test_a_transaction_alternating_between_services_gets_one_step_per_service() -> None:
+    # orders' save writes o0, then payments' charge p0, then o1, p1 …: 16 runs of 2 services
+    orders, payments = [f"o{n}" for n in range(8)], [f"p{n}" for n in range(8)]
+    alternating = [t for pair in zip(orders, payments, strict=True) for t in pair]
+    steps = [[10 + i, t] for i, t in enumerate(alternating)]
+    transaction = {"kind": "atomic", "line": 3, "tables": [t for _, t in steps], "steps": steps}
+    saga = _save_and_charge_saga(transaction, orders, payments)
+    first, second = saga.details["steps"]
+    assert (first["service"], first["runs"], first["tables"]) == ("orders", 8, orders)
+    assert first["code"] == ["app.orders.save"]
+    assert (second["service"], second["runs"], second["tables"]) == ("payments", 8, payments)
+    assert second["code"] == ["app.payments.charge"]
+    assert "(16 runs)" in saga.advice
 
 
 def _entry_points_graph() -> AtomGraph:
