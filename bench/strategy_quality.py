@@ -34,6 +34,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from decomposer.model.graph_json import SCHEMA as GRAPH_SCHEMA
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DATA = HERE / ".data" / "strategy_quality"
@@ -89,11 +91,22 @@ def synthetic(options: list[str]) -> Path:
 
 
 def graph_of(root: Path, graph: Path) -> Path:
-    """The graph of root, analysed once and kept (the analyze cache covers the samples)."""
-    if not graph.exists():
+    """The graph of root, analysed once and kept (the analyze cache covers the samples), and
+    again when kept in another schema than this decomposer's."""
+    if not _current(graph):
         print(f"analysing {root} ...", file=sys.stderr, flush=True)
         decomposer("analyze", str(root), "-o", str(graph))
     return graph
+
+
+def _current(graph: Path) -> bool:
+    """Whether graph.json exists in this decomposer's schema: its last key, written sorted,
+    read from the end of the file (a large graph is not parsed for it)."""
+    if not graph.exists():
+        return False
+    with graph.open("rb") as f:
+        f.seek(max(0, graph.stat().st_size - 64))
+        return f'"schema": {GRAPH_SCHEMA}'.encode() in f.read()
 
 
 def quality(names: list[str]) -> list[dict]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from itertools import islice
+from itertools import chain, islice
+from operator import itemgetter
 from typing import Any
 
 from decomposer import metrics
@@ -336,8 +337,8 @@ def _evidence(
     for (service, kind), found in sorted(ties.items()):
         weight = sum(w for w, _, _ in found)
         names = sorted({name for _, name, _ in found})
-        # the first five: an atom tied to thousands of others would build them all
-        sites = tuple(str(s) for s in islice((s for _, _, site in found for s in site), 5))
+        # the first five, found in C: an atom has thousands of ties, most without sites
+        sites = tuple(map(str, islice(chain.from_iterable(map(itemgetter(2), found)), 5)))
         text = _describe(kind, names, service)
         if kind == EdgeKind.CO_CHANGES.value:
             text = _describe_co_changes(names, commits, service)

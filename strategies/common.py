@@ -18,6 +18,7 @@ from decomposer.decompose import TABLE_WEIGHTS
 from decomposer.errors import ConfigError
 from decomposer.metrics import COUPLING_WEIGHTS
 from decomposer.model.atoms import AtomGraph
+from strategies import _louvain
 
 Adjacency = Mapping[str, Mapping[str, float]]
 
@@ -102,18 +103,16 @@ def louvain(
     """
     order = sorted(set(nodes), key=lambda n: (*structural_key(n, adjacency, modules), n))
     rank = {n: i for i, n in enumerate(order)}
-    graph = nx.Graph()
-    graph.add_nodes_from(order)
     edges = sorted(
         (rank[a], rank[b], weight)
         for a in order
         for b, weight in adjacency.get(a, {}).items()
         if b in rank and rank[a] < rank[b] and weight > 0
     )
-    graph.add_weighted_edges_from((order[a], order[b], w) for a, b, w in edges)
-    found = nx.community.louvain_communities(
-        graph, weight="weight", resolution=resolution, seed=seed
-    )
+    graph: list[dict[int, float]] = [{} for _ in order]
+    for i, j, weight in edges:  # in this order: neighbours are met as networkx meets them
+        graph[i][j] = graph[j][i] = weight
+    found = [[order[i] for i in c] for c in _louvain.communities(graph, resolution, seed)]
     ordered = sorted(
         (sorted(c, key=rank.__getitem__) for c in found), key=lambda c: (-len(c), rank[c[0]])
     )
