@@ -50,10 +50,13 @@ ATOMS_PER_MODULE = 100_000 / 19_000  # class-level atoms per module: measured 5.
 SCALE_SERVICES = 12
 SAMPLE_GOAL, MARGIN_GOAL, SYNTH_GOAL = 80.0, 10.0, 90.0
 SECONDS_GOAL, BYTES_GOAL = 120.0, 4e9
-LOAD = """import sys, pathlib, decomposer.pipeline as p
+#: Both with the cyclic garbage collector off, as the command line runs (decomposer.cli).
+LOAD = """import gc, sys, pathlib, decomposer.pipeline as p
+gc.disable()
 p.AtomGraph.from_graph(p.load_graph(pathlib.Path(sys.argv[1])), "class")"""
 #: The strategy alone: load as above, then time only `Strategy.decompose` (no core after it).
-ALONE = """import json, sys, time, pathlib, resource, decomposer.pipeline as p
+ALONE = """import gc, json, sys, time, pathlib, resource, decomposer.pipeline as p
+gc.disable()
 from decomposer.model.proposal import Constraints
 from decomposer.plugins import StrategyInput, default_registry
 graph = p.load_graph(pathlib.Path(sys.argv[1]))

@@ -76,16 +76,34 @@ def own_name(node: str, modules: Container[str] = ()) -> str:
     return node.rpartition(".")[2]
 
 
-def structural_key(
-    node: str, adjacency: Adjacency, modules: Container[str] = ()
-) -> tuple[str, float, str]:
-    """A sort key that survives renaming modules: the node's own name, its weighted degree
-    and a digest of its neighbours' own names and weights (two same-named functions of
-    different modules almost always differ in what they touch)."""
-    row = adjacency.get(node, {})
-    around = sorted((own_name(other, modules), round(w, 9)) for other, w in row.items())
-    digest = hashlib.blake2b(repr(around).encode(), digest_size=8).hexdigest()
-    return own_name(node, modules), -round(sum(row.values()), 9), digest
+def structural_order(
+    nodes: Iterable[str], adjacency: Adjacency, modules: Container[str] = ()
+) -> list[str]:
+    """The nodes in an order that survives renaming modules: by their own name, weighted
+    degree and a digest of their neighbours' own names and weights (two same-named functions
+    of different modules almost always differ in what they touch), the id only breaking
+    what is still tied."""
+    names = _OwnNames(modules)
+
+    def key(node: str) -> tuple[str, float, str, str]:
+        row = adjacency.get(node, {})
+        around = sorted((names[other], round(w, 9)) for other, w in row.items())
+        digest = hashlib.blake2b(repr(around).encode(), digest_size=8).hexdigest()
+        return names[node], -round(sum(row.values()), 9), digest, node
+
+    return sorted(set(nodes), key=key)
+
+
+class _OwnNames(dict[str, str]):
+    """node -> own_name(node), each worked out once (a node is some thousand rows' neighbour)."""
+
+    def __init__(self, modules: Container[str]) -> None:
+        super().__init__()
+        self.modules = modules
+
+    def __missing__(self, node: str) -> str:
+        name = self[node] = own_name(node, self.modules)
+        return name
 
 
 def louvain(
@@ -101,7 +119,7 @@ def louvain(
     would let renaming a module change the result. Here nodes go by their own name and
     weighted degree first, the id only breaking what is still tied.
     """
-    order = sorted(set(nodes), key=lambda n: (*structural_key(n, adjacency, modules), n))
+    order = structural_order(nodes, adjacency, modules)
     rank = {n: i for i, n in enumerate(order)}
     edges = sorted(
         (rank[a], rank[b], weight)
