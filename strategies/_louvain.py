@@ -45,8 +45,8 @@ def _one_level(
     graph: list[dict[int, float]], m: float, resolution: float, rng: random.Random
 ) -> tuple[list[int], bool]:
     """Move each node to the neighbouring community that raises modularity most, until
-    none moves: node -> its community, numbered in order of the first node in each, and
-    whether any node moved."""
+    none moves: node -> its community (numbered from 0, in the order of the node each
+    community started from), and whether any node moved."""
     count = len(graph)
     community = list(range(count))
     degrees = _degrees(graph)
@@ -78,7 +78,7 @@ def _one_level(
                 improvement = True
                 moves += 1
                 community[u] = best
-    # renumbered as networkx drops its emptied communities: in the order of their index
+    # the emptied communities dropped, the others keeping their order, as networkx does
     kept = {c: i for i, c in enumerate(sorted(set(community)))}
     return [kept[c] for c in community], improvement
 
