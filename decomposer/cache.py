@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+from itertools import count
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -42,6 +42,8 @@ def content_key(*parts: str | bytes) -> str:
 #: An entry's text up to its value: the digest of the value's text (64 hex digits) included.
 _HEAD = b'{"sha256":"%s","value":'
 _HEAD_SIZE = len(_HEAD % (b"0" * 64))
+#: Numbers the partial files of this process (the process id tells processes apart).
+_SERIAL = count()
 
 
 class DiskCache:
@@ -98,17 +100,20 @@ class DiskCache:
         if not self.writable:
             return
         payload = text.encode("utf-8")
+        # named before it exists, and made inside the `try`: a Ctrl-C at any point of the
+        # write leaves no .partial behind (tempfile.mkstemp has Python code after the file
+        # is made, where an interrupt would lose its name)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}-{next(_SERIAL)}.partial")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".partial")
             try:
-                with os.fdopen(fd, "wb") as out:
+                with tmp.open("xb") as out:
                     out.write(_HEAD % hashlib.sha256(payload).hexdigest().encode("ascii"))
                     out.write(payload)
                     out.write(b"}")
                 os.replace(tmp, path)
             finally:
-                Path(tmp).unlink(missing_ok=True)
+                tmp.unlink(missing_ok=True)
         except OSError:  # a read-only tree: analyse without caching
             self.writable = False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,14 @@ from decomposer.model.graph import DependencyGraph
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_monoliths"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _ctrl_c_delivered() -> None:
+    """A shell starts a background job (`cmd &`) with SIGINT ignored, and every process the
+    tests start would inherit that: the Ctrl-C tests need it delivered, as in a terminal."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
