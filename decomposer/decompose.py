@@ -12,13 +12,12 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from itertools import chain, islice
 from operator import itemgetter
-from typing import Any
 
 from decomposer import metrics
 from decomposer.errors import ConfigError, PluginError
 from decomposer.findings import extraction_order, find
 from decomposer.model.atoms import AtomGraph
-from decomposer.model.graph import EdgeKind
+from decomposer.model.graph import EdgeKind, Site
 from decomposer.model.proposal import Constraints, Placement, Proposal, Reason
 from decomposer.plugins import Strategy, StrategyInput, StrategyResult
 from decomposer.terms import business_terms
@@ -310,7 +309,7 @@ def _evidence(
     table_owner: Mapping[str, str],
 ) -> dict[str, tuple[float, list[Reason]]]:
     """service -> (weighted ties of `atom` to it, one reason per kind of tie)."""
-    ties: dict[tuple[str, str], list[tuple[float, str, tuple[Any, ...]]]] = defaultdict(list)
+    ties: dict[tuple[str, str], list[tuple[float, str, tuple[Site, ...]]]] = defaultdict(list)
     commits: dict[str, int] = {}  # co-changing atom -> commits changed together
     for edge in atoms.out_edges(atom):
         other = assignment.get(edge.target, SHARED)

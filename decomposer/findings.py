@@ -437,11 +437,11 @@ def _steps(c: _Context, tables: list[str], transaction: int | None = None) -> li
     if len(runs) > max(SAGA_STEPS, len({run["service"] for run in runs})):
         by_service: dict[str, dict[str, Any]] = {}
         for run in runs:
-            step = by_service.setdefault(run["service"], {"service": run["service"], "tables": []})
+            service = run["service"]
+            step = by_service.setdefault(service, {"service": service, "tables": [], "runs": 0})
             step["tables"] += run["tables"]
+            step["runs"] += 1
         steps = list(by_service.values())
-        for step in steps:
-            step["runs"] = sum(run["service"] == step["service"] for run in runs)
     reaching = c.reaching() if transaction is not None else {}
     bit = 1 << transaction if transaction is not None else 0
     for step in steps:

@@ -60,7 +60,7 @@ def _one_level(
     while moves > 0:
         moves = 0
         for u in order:
-            best_gain = 0
+            best_gain = 0.0
             best = own = community[u]
             weights: defaultdict[int, float] = defaultdict(float)
             for v, w in neighbours[u].items():
