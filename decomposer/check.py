@@ -573,6 +573,8 @@ def check(
     settings = parse_check_settings(table, where=where)
     boundaries = load_boundaries(settings, root, where)
     baseline_path = request.baseline or root / settings.baseline
+    if (request.update_baseline or request.tighten_baseline) and request.baseline is None:
+        _refuse_outside(baseline_path, root, where)
     if request.update_baseline:  # replaced whatever it holds (or whether it can be read)
         baseline = Baseline.empty(boundaries.level)
     else:
@@ -618,6 +620,18 @@ def check(
     summary["reused_last_check"] = summary.get("reused_last_check", False)
     summary["seconds"] = round(time.perf_counter() - started, 3)
     return pipeline.Outcome(1 if summary["counts"]["errors"] else 0, summary)
+
+
+def _refuse_outside(path: Path, root: Path, where: str) -> None:
+    """A baseline path from the project's configuration is written only inside the project:
+    a configuration is data from the tree, and may lead anywhere ("..", an absolute path, a
+    symlinked folder). `--baseline` names a file outside on purpose."""
+    if not path.parent.resolve().is_relative_to(root):
+        raise ConfigError(
+            f"the baseline {path} ('baseline' in {where}) is outside the project {root}; "
+            "it is not written there",
+            hint="set 'baseline' to a path inside the project, or pass --baseline FILE",
+        )
 
 
 #: The last check's result, in the analysis cache: reused as it is when the tree (every file,

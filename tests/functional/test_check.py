@@ -384,6 +384,24 @@ def test_a_damaged_baseline_and_a_missing_folder_are_exit_2(repo, tmp_path) -> N
     assert result.exit_code == 2 and "does not exist" in result.output
 
 
+def test_a_configured_baseline_outside_the_project_is_not_written(repo, tmp_path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (repo / "linked").symlink_to(outside)
+    for path in ("../escaped.json", str(outside / "absolute.json"), "linked/through.json"):
+        configure(repo, f"baseline = {json.dumps(path)}")
+        for flag in ("--update-baseline", "--tighten-baseline"):
+            result = run_check(".", flag)
+            assert result.exit_code == 2, result.output
+            assert "is outside the project" in result.output
+        git(repo, "checkout", "-q", "--", "pyproject.toml")
+    assert not (repo.parent / "escaped.json").exists() and not list(outside.iterdir())
+    # named on the command line, it is the user's choice
+    result = run_check(".", "--update-baseline", "--baseline", outside / "chosen.json")
+    assert result.exit_code == 0, result.output
+    assert (outside / "chosen.json").is_file()
+
+
 def test_a_baseline_of_another_level_is_exit_2(repo) -> None:
     configure(repo, 'level = "module"')
     result = run_check(".")
