@@ -167,10 +167,12 @@ def analyze_tree(
             cache.put_text(LAST_RUN_GRAPH, analysis.text())
             cache.put_text(LAST_RUN, record)
 
-        if save_aside and hasattr(os, "fork"):
-            analysis._saving = _forked(save)
-        else:
-            save()
+        # files that changed while they were read make a graph that is not that of `run_key`
+        if not any(f.get("changed_during_analysis") for f in figures.values()):
+            if save_aside and hasattr(os, "fork"):
+                analysis._saving = _forked(save)
+            else:
+                save()
     analysis.summary = summary | {
         "reused_last_run": last is not None,
         "cache": {"hits": cache.hits, "misses": cache.misses},

@@ -16,7 +16,7 @@ from analyzers.static.discovery import (
     find_source_roots,
     relative,
 )
-from analyzers.static.runner import FACTS_VERSION, collect_all, file_keys
+from analyzers.static.runner import CHANGED, FACTS_VERSION, collect_all, file_keys
 from analyzers.static.sql import summarize_file
 from decomposer.cache import content_key
 from decomposer.errors import ConfigError
@@ -62,9 +62,12 @@ class StaticAnalyzer:
             progress=context.progress.advance,
         )
         build_graph(graph, facts, tree.excluded, read_sql_files(tree.sql, graph))
+        changed = sum(any(d[0] == CHANGED for d in f["diagnostics"]) for f in facts.values())
         return {
             "files": len(tree.keyed),
             "source_roots": [relative(r, context.root) for r in tree.roots],
+            # the graph is not that of the fingerprint: the pipeline does not keep it
+            **({"changed_during_analysis": changed} if changed else {}),
         }
 
     def _tree(self, context: AnalysisContext) -> _Tree:

@@ -31,9 +31,12 @@ FACTS_VERSION = "static-4"
 CHUNK = 8
 _HAS_ALARM = hasattr(signal, "setitimer")
 
-Task = tuple[str, str, bool]  # (path, module, is_package)
+Task = tuple[str, str, bool, str]  # (path, module, is_package, the key it was found with)
+#: The diagnostic of a file whose content changed between its keying and its parse: its facts
+#: are not those of its key, so neither they nor this run's graph are kept.
+CHANGED = "changed-during-analysis"
 # Outcomes of this run, not of the file's content: the next run tries the file again.
-_NOT_CACHED = ("timeout", "parser-crash", "unreadable")
+_NOT_CACHED = ("timeout", "parser-crash", "unreadable", CHANGED)
 
 
 def file_keys(files: Sequence[SourceFile]) -> list[tuple[SourceFile, str | None]]:
@@ -107,7 +110,7 @@ def _run_pool(
         try:
             with _ctrl_c_held():
                 for chunk in chunks:
-                    tasks = [(str(s.path), s.module, s.is_package) for s, _ in chunk]
+                    tasks = [(str(s.path), s.module, s.is_package, key) for s, key in chunk]
                     pending[pool.submit(_collect_chunk, tasks, file_timeout)] = chunk
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -143,7 +146,7 @@ def _run_isolated(
                 with _ctrl_c_held():
                     future = pool.submit(
                         _collect_chunk,
-                        [(str(source.path), source.module, source.is_package)],
+                        [(str(source.path), source.module, source.is_package, key)],
                         file_timeout,
                     )
                 try:
@@ -196,7 +199,7 @@ def _collect_chunk(tasks: list[Task], file_timeout: float) -> list[dict[str, Any
     # first, the worker dies and the file is isolated like any other crash.
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
     out = []
-    for path, module, is_package in tasks:
+    for path, module, is_package, key in tasks:
         try:
             with open(path, "rb") as handle:
                 data = handle.read()
@@ -208,10 +211,14 @@ def _collect_chunk(tasks: list[Task], file_timeout: float) -> list[dict[str, Any
             signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the alarm ends this worker
             signal.setitimer(signal.ITIMER_REAL, file_timeout)
         try:
-            out.append(collect_file(data, module, is_package))
+            facts = collect_file(data, module, is_package)
         finally:
             if _HAS_ALARM:
                 signal.setitimer(signal.ITIMER_REAL, 0)
+        if content_key(FACTS_VERSION, module, str(is_package), data) != key:
+            message = "the file changed while it was analysed; run again to keep its analysis"
+            facts["diagnostics"].append([CHANGED, message, None])
+        out.append(facts)
     return out
 
 

@@ -170,3 +170,32 @@ def test_a_check_rebuilds_a_damaged_last_graph_instead_of_failing(shop: Path) ->
     assert [v["message"] for v in second.summary["violations"]] == [
         v["message"] for v in first.summary["violations"]
     ]
+
+
+def test_a_file_edited_while_it_is_analysed_is_neither_cached_nor_kept(
+    shop: Path, monkeypatch
+) -> None:
+    from analyzers import static
+
+    keyed = ("shop/pricing.py", "return sum(", "return 1 + sum(")
+    edit(shop, *keyed)  # keyed and not yet in the cache
+    real = static.collect_all
+
+    def edited_meanwhile(*args, **kwargs):  # after keying, before parsing
+        edit(shop, "shop/pricing.py", "return 1 + sum(", "return 2 + sum(")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(static, "collect_all", edited_meanwhile)
+    raced, summary = analysis(shop, use_cache=True)
+    monkeypatch.undo()
+    assert summary["analyzers"]["static"]["changed_during_analysis"] == 1
+    assert b'"changed-during-analysis"' in raced
+    # the content it was keyed with, back: the facts of the other content were not cached
+    # under its key, nor the graph kept as that of the tree keyed
+    edit(shop, "shop/pricing.py", "return 2 + sum(", "return 1 + sum(")
+    warm, summary = analysis(shop, use_cache=True)
+    assert not summary["reused_last_run"]
+    assert "changed_during_analysis" not in summary["analyzers"]["static"]
+    assert warm == analysis(shop, use_cache=False)[0]
+    again, summary = analysis(shop, use_cache=True)  # and now it is kept
+    assert summary["reused_last_run"] and again == warm
