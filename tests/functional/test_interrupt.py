@@ -184,3 +184,28 @@ def test_interrupted_run_leaves_only_whole_files(
 
 #: How each kind of report file ends when it is whole.
 ENDINGS = {".html": "</html>", ".svg": "</svg>", ".dot": "}"}
+
+
+def test_ctrl_c_while_the_command_starts_is_exit_130_without_a_traceback() -> None:
+    # A real Ctrl-C at start-up lands while Python imports the command's libraries: raised
+    # here from the import of typer, so that it lands there every time.
+    code = """\
+import builtins, sys
+real = builtins.__import__
+def interrupted(name, *args, **kwargs):
+    if name == "typer":
+        raise KeyboardInterrupt
+    return real(name, *args, **kwargs)
+builtins.__import__ = interrupted
+sys.argv = ["decomposer", "--help"]
+from decomposer.__main__ import main
+main()
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (INTERRUPTED, "interrupted\n")
