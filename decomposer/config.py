@@ -44,7 +44,7 @@ class AnalyzeSettings:
     traces: tuple[str, ...] = ()
 
 
-_TYPES: dict[str, tuple[type, ...]] = {
+_TYPES: dict[str, tuple[type[Any], ...]] = {
     "source_roots": (list,),
     "exclude": (list,),
     "use_default_excludes": (bool,),
@@ -144,7 +144,7 @@ def parse_settings(table: dict[str, Any], *, where: str) -> AnalyzeSettings:
     raise_problems(
         where, problems, "fix or remove the keys named above; docs/analyze.md lists every key"
     )
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in table.items()}
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in table.items()}
     return AnalyzeSettings(**values)
 
 

@@ -405,7 +405,7 @@ def _sagas(c: _Context) -> list[Finding]:
         named = entries[0].removeprefix("entry:")
         more = len(entries) - 1
         who = f"use cases {named} and {more} more write" if more else f"use case {named} writes"
-        services = {step["service"] for step in steps}
+        services = frozenset(step["service"] for step in steps)
         found.append(
             _saga(
                 f"saga:{entries[0]}",
@@ -639,7 +639,7 @@ def _feedback_edges(graph: Any) -> list[tuple[str, str, int]]:
     import networkx as nx
 
     work = nx.DiGraph(graph)
-    cut = []
+    cut: list[tuple[str, str, int]] = []
     while True:
         try:
             cycle = nx.find_cycle(work)

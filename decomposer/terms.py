@@ -25,7 +25,7 @@ _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 def split_identifier(name: str) -> list[str]:
     """`OrderLineItem`, `order_line_items`, `HTTPOrder2` -> ["order", "line", "item"] …"""
-    words = []
+    words: list[str] = []
     for part in re.split(r"[^A-Za-z0-9]+", name):
         words.extend(w.lower() for w in _CAMEL.findall(part) if not w.isdigit())
     return [singular(w) for w in words if len(w) > 1]

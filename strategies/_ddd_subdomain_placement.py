@@ -81,9 +81,9 @@ def data_of(atoms: AtomGraph, graph: DependencyGraph) -> dict[str, DataUse]:
     for atom, table in models.items():
         found[atom].model = table
     for edge in atoms.edges:
-        table = models.get(edge.target)
-        if table is not None and edge.kind != EdgeKind.IMPORTS:
-            found[edge.source].uses[table] += edge.count
+        target_table = models.get(edge.target)
+        if target_table is not None and edge.kind != EdgeKind.IMPORTS:
+            found[edge.source].uses[target_table] += edge.count
     return dict(found)
 
 
@@ -212,8 +212,8 @@ def _votes(
     reach: set[str],
 ) -> dict[str, float]:
     votes: dict[str, float] = defaultdict(float)
-    for cluster, weight in prior.get(atom, {}).items():
-        votes[cluster] += weight
+    for label, weight in prior.get(atom, {}).items():
+        votes[label] += weight
     if atom in reach:
         for other, weight in links.callees.get(atom, ()):
             cluster = clusters.get(other)
@@ -263,11 +263,12 @@ def _shared(
         if atom in keep or _is_module(atoms, atom):
             continue
         if atom in reach:
+            # typeshed types Counter values as int; float weights work (python/typeshed#3438)
             pull: Counter[str] = Counter()
             for other, weight in links.callees.get(atom, ()):
                 cluster = clusters.get(other)
                 if cluster is not None and cluster != SHARED and other in reach:
-                    pull[cluster] += weight
+                    pull[cluster] += weight  # type: ignore[assignment]
             total = sum(pull.values())
             if len(pull) >= spread and max(pull.values()) < GLUE_SHARE * total:
                 found.add(atom)
@@ -276,7 +277,7 @@ def _shared(
         for other, weight in links.callers.get(atom, ()):
             cluster = clusters.get(other)
             if cluster is not None and cluster != SHARED:
-                using[cluster] += weight
+                using[cluster] += weight  # type: ignore[assignment]
         if len(using) >= min_clusters:
             found.add(atom)
         by_module[atoms.module_of(atom)].update(using)
@@ -354,13 +355,14 @@ def _reasons(
         elif atom in shared:
             found[atom] = [Reason("shared", _shared_text(atom, clusters, links), 1.0)]
         elif cluster != SHARED:
+            # typeshed types Counter values as int; float weights work (python/typeshed#3438)
             pull: Counter[str] = Counter()
             for other, weight in links.callees.get(atom, ()):
                 if clusters.get(other) == cluster:
-                    pull[other] += weight
+                    pull[other] += weight  # type: ignore[assignment]
             for other, weight in links.callers.get(atom, ()):
                 if clusters.get(other) == cluster:
-                    pull[other] += CALLED_BY * weight
+                    pull[other] += CALLED_BY * weight  # type: ignore[assignment]
             if pull:
                 top = [o for o, _ in pull.most_common(3)]
                 shown = ", ".join(o.rpartition(".")[2] for o in top)

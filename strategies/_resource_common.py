@@ -65,6 +65,7 @@ def grow(
     when None) are labelled. Each edge is looked at twice at most: linear.
     """
     can = None if allowed is None else set(allowed)
+    # typeshed types Counter values as int; float weights work (python/typeshed#3438)
     pulls: dict[str, Counter[str]] = defaultdict(Counter)
 
     def feel(decided: Mapping[str, str]) -> set[str]:
@@ -75,7 +76,7 @@ def grow(
                     continue
                 weight = ties[other].get(node, 0.0) if other in ties else 0.0
                 if weight > 0:
-                    pulls[other][label] += weight
+                    pulls[other][label] += weight  # type: ignore[assignment]
                     ring.add(other)
         return ring
 
@@ -97,6 +98,7 @@ class Merger:
     def __init__(self, clusters: Mapping[str, str], adjacency: Adjacency) -> None:
         self.of = dict(clusters)
         self.size: Counter[str] = Counter(self.of.values())
+        # typeshed types Counter values as int; float weights work (python/typeshed#3438)
         self.volume: Counter[str] = Counter()
         self.between: dict[str, Counter[str]] = defaultdict(Counter)
         for a, row in adjacency.items():
@@ -107,9 +109,9 @@ class Merger:
                 cb = self.of.get(b)
                 if cb is None:
                     continue
-                self.volume[ca] += weight
+                self.volume[ca] += weight  # type: ignore[assignment]
                 if cb != ca:
-                    self.between[ca][cb] += weight
+                    self.between[ca][cb] += weight  # type: ignore[assignment]
         self.total = sum(self.volume.values()) / 2 or 1.0
         self.alive = set(self.size)
         self._renamed: dict[str, str] = {}
@@ -138,7 +140,7 @@ class Merger:
         keep, gone = (a, b) if (self.size[a], b) >= (self.size[b], a) else (b, a)
         self.alive.discard(gone)
         self.size[keep] += self.size.pop(gone)
-        self.volume[keep] += self.volume.pop(gone, 0.0)
+        self.volume[keep] += self.volume.pop(gone, 0.0)  # type: ignore[assignment]
         for other, weight in self.between.pop(gone, Counter()).items():
             self.between[other].pop(gone, None)
             if other != keep:

@@ -319,13 +319,12 @@ def _names(
 ) -> dict[str, str]:
     """Each capability is called by the word of its group that most of its atoms use."""
     column = {t: j for j, t in enumerate(vectors.vocabulary)}
-    using: dict[str, Counter[str]] = {label: Counter() for label in labels}
+    using: dict[str, Counter[int]] = {label: Counter() for label in labels}
     for row, i in enumerate(worded):
         start, end = vectors.own.indptr[i], vectors.own.indptr[i + 1]
         using[labels[int(best[row])]].update(int(j) for j in vectors.own.indices[start:end])
     return {
-        label: max(groups[label], key=lambda t, c=using[label]: (c[column[t]], t))
-        for label in labels
+        label: max(groups[label], key=lambda t: (using[label][column[t]], t)) for label in labels
     }
 
 
@@ -412,15 +411,15 @@ def from_map(
                 break
     for entry, handlers in atoms.declared_entries():
         route = _entry_text(graph, entry)
-        capability, prefix = next(
+        owner, prefix = next(
             ((c, r) for c in capabilities for r in c.routes if route.startswith(r)), (None, "")
         )
-        if capability is None:
+        if owner is None:
             continue
         for atom in handlers:
             if atom not in fixed:
-                fixed[atom] = capability.name
-                text = f"handles {route}, under {prefix} of capability {capability.name}"
+                fixed[atom] = owner.name
+                text = f"handles {route}, under {prefix} of capability {owner.name}"
                 reasons[atom] = [Reason("capability-route", text, 1.0, (entry,))]
     scores: dict[str, dict[str, float]] = {}
     column = {t: j for j, t in enumerate(vectors.vocabulary)}

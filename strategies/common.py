@@ -147,9 +147,9 @@ def modularity(adjacency: Adjacency, clusters: Mapping[str, str]) -> float:
     for a, row in adjacency.items():
         ca = clusters.get(a)
         for b, weight in row.items():
-            degree[ca] += weight
+            degree[ca] += weight  # type: ignore[index]
             if clusters.get(b) == ca:
-                inside[ca] += weight
+                inside[ca] += weight  # type: ignore[index]
     return sum(inside[c] / (2 * total) - (degree[c] / (2 * total)) ** 2 for c in degree)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from scipy import sparse
@@ -165,7 +165,7 @@ def entity_relations(
 NEIGHBOURS = 30
 
 
-def _rows(groups: list[Mapping[str, float]], index: Mapping[str, int]) -> sparse.csr_matrix:
+def _rows(groups: Sequence[Mapping[str, float]], index: Mapping[str, int]) -> sparse.csr_matrix:
     """One row per group, its weights over the tables scaled to sum to 1."""
     rows, cols, values = [], [], []
     for row, weights in enumerate(groups):
@@ -178,7 +178,7 @@ def _rows(groups: list[Mapping[str, float]], index: Mapping[str, int]) -> sparse
     return sparse.csr_matrix((values, (rows, cols)), shape=(len(groups), len(index)))
 
 
-def _pairs(groups: list[Mapping[str, float]], index: Mapping[str, int]) -> sparse.csr_matrix:
+def _pairs(groups: Sequence[Mapping[str, float]], index: Mapping[str, int]) -> sparse.csr_matrix:
     """Every pair of tables in a group tied by 2 x their shares of the group (so a pair
     alone weighs 1/2, and the ties of a wide group are thin)."""
     m = _rows(groups, index)
@@ -199,7 +199,7 @@ def _square(rows, cols, values, n: int) -> sparse.csr_matrix:
 
 def _profile(use: DataUse) -> dict[str, float]:
     """An atom's tables, weighted (writes count twice)."""
-    found: Counter[str] = Counter()
+    found: dict[str, float] = defaultdict(float)
     for table in use.writes:
         found[table] += 2.0
     for table in set(use.reads) | set(use.uses):

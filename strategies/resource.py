@@ -182,13 +182,14 @@ def _data_labels(
     for atom in atoms.atoms:
         if atom in labels:
             continue
+        # typeshed types Counter values as int; float weights work (python/typeshed#3438)
         writes: Counter[str] = Counter()
         reads: Counter[str] = Counter()
         for access in atoms.accesses_of(atom):
             if access.kind == "writes":
-                writes[access.table] += WRITE_WEIGHT * access.count
+                writes[access.table] += WRITE_WEIGHT * access.count  # type: ignore[assignment]
             else:
-                reads[access.table] += READ_WEIGHT * access.count
+                reads[access.table] += READ_WEIGHT * access.count  # type: ignore[assignment]
         if writes:
             best = max(writes, key=lambda r: (writes[r], reads[r], r))
             what = "writes"

@@ -360,7 +360,9 @@ class Collector(CodegenState):
     def pop_trailing_newline(self) -> None:
         pass
 
-    def record_syntactic_position(
+    # libcst annotates this hook with its own @contextmanager's concrete return class;
+    # the code generator only enters and exits what it returns, so any context manager fits.
+    def record_syntactic_position(  # type: ignore[override]
         self, node: cst.CSTNode, *, start_node: Any = None, end_node: Any = None
     ) -> _NullContext:
         # Called just before a statement's first keyword: for defs, this is the `def` line.

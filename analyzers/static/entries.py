@@ -433,7 +433,12 @@ class _Entries:
         """One `entry:http:<METHOD> <path>` node per method; handlers: method -> handler."""
         for method, handler in sorted(handlers.items()):
             shared = sorted(m for m, h in handlers.items() if h == handler)
-            attrs = {"kind": "http", "framework": framework, "methods": shared, "path": path}
+            attrs: dict[str, Any] = {
+                "kind": "http",
+                "framework": framework,
+                "methods": shared,
+                "path": path,
+            }
             attrs |= {"route": route, "handler": handler, "name": _text(name)}
             self.add(
                 self.http_id(f"entry:http:{method} {path}", site, route, handler),
@@ -467,7 +472,7 @@ class _Entries:
                 return _methods(_arg(args, kwargs, 0, "http_method_names"), ["GET"]), "drf"
         return None, framework
 
-    def prefixes(self, owner: Origin | None, kind: str, depth: int = 0) -> list[str]:
+    def prefixes(self, owner: Origin | None, kind: str | None, depth: int = 0) -> list[str]:
         """Every prefix a blueprint or router is served under (an app's is "")."""
         if owner is None or kind not in ("blueprint", "router"):
             return [""]
@@ -554,8 +559,8 @@ class _Entries:
         """Walk the urls modules nobody includes (and ROOT_URLCONF) down through includes."""
         for scope, row in self.rows:
             if scope in self.r.modules and self.is_url(scope, row[0]):
-                call = {"c": row[0], "a": row[2], "k": row[3]}
-                self.patterns.setdefault(scope, []).append((call, row[1]))
+                call_literal = {"c": row[0], "a": row[2], "k": row[3]}
+                self.patterns.setdefault(scope, []).append((call_literal, row[1]))
         for router in self.drf:  # served by their module unless included somewhere
             self.patterns.setdefault(router[0], [])
         included = set()
@@ -851,9 +856,9 @@ class _Entries:
         """`entry:signal:<signal>:<sender>` for a receiver of one signal or a list of them."""
         target = _node(handler[0])
         sender_id = "*"
-        if _name(sender) is not None:
-            value = self.r.resolve_expr(scope, _name(sender))
-            sender_id = value[1] if value is not None and value[0] == "class" else _name(sender)
+        if (sender_name := _name(sender)) is not None:
+            value = self.r.resolve_expr(scope, sender_name)
+            sender_id = value[1] if value is not None and value[0] == "class" else sender_name
         elif isinstance(sender, str):  # "app_label.Model"
             sender_id = self.r.model_labels.get(sender, sender)
         for signal in signals if isinstance(signals, list) else [signals]:

@@ -248,10 +248,11 @@ class Resolver:
         self._mro_memo[class_id] = [class_id]  # guards against inheritance cycles
         order = [class_id]
         record = self.defs.get(class_id)
-        for base in record[6] if record else ():
-            value = self.resolve_expr(record[5], base)
-            if value is not None and value[0] == "class":
-                order.extend(c for c in self.mro(value[1]) if c not in order)
+        if record:
+            for base in record[6]:
+                value = self.resolve_expr(record[5], base)
+                if value is not None and value[0] == "class":
+                    order.extend(c for c in self.mro(value[1]) if c not in order)
         self._mro_memo[class_id] = order
         return order
 

@@ -556,7 +556,7 @@ class Tables:
         for model in self.models.values():
             if model.id in graph and (model.table or model.abstract):
                 node = graph.node(model.id)
-                extra = {"orm": model.orm}
+                extra: dict[str, Any] = {"orm": model.orm}
                 if model.abstract:
                     extra["abstract"] = True
                 else:

@@ -227,13 +227,13 @@ def parse_proposal(
         for member, name in claimed.items():
             (shared if name == SHARED else services[name]).append(member)
     else:
-        unplaced = []
+        unplaced: list[str] = []
         for atom in atoms.atoms:
-            name = _group_of(atom, claimed)
-            if name is None:
+            group = _group_of(atom, claimed)
+            if group is None:
                 unplaced.append(atom)
             else:
-                (shared if name == SHARED else services[name]).append(atom)
+                (shared if group == SHARED else services[group]).append(atom)
         if unplaced:
             raise InputError(
                 f"proposal {where} leaves {len(unplaced)} atom(s) in no service and not "
