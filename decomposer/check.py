@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from decomposer import __version__, metrics, pipeline
-from decomposer.cache import Cache, DiskCache, NoCache, content_key
+from decomposer.cache import Cache, content_key
 from decomposer.config import load_check_table, raise_problems
 from decomposer.errors import ConfigError, InputError
 from decomposer.files import read_json, write_json
@@ -585,38 +585,29 @@ def check(
     analyze_request = pipeline.AnalyzeRequest(
         root, overrides={"history": False, **request.overrides}, use_cache=request.use_cache
     )
-    analysis = pipeline.analyze_tree(
-        analyze_request, registry=registry, progress=progress, save_aside=True
-    )
-    try:
-        cache = DiskCache(root / pipeline.CACHE_DIR) if request.use_cache else NoCache()
-        key = _result_key(analysis.key, request, settings, boundaries, baseline_path)
-        # only an analysis that matched its last run vouches for the record its key comes from
-        summary = _cached_result(cache, key) if analysis.reused else None
-        if summary is None:
-            try:
-                graph = analysis.graph()
-            except InputError:  # the last run's graph is damaged: drop it and analyse again
-                cache.put_text(pipeline.LAST_RUN, "null")
-                analysis = pipeline.analyze_tree(
-                    analyze_request, registry=registry, progress=progress, save_aside=True
-                )
-                graph = analysis.graph()
-            summary = _check_graph(
-                graph, root, request, settings, boundaries, baseline_path, baseline
-            )
-            if key is not None:
-                cache.put_text(RESULT, json.dumps({"key": key, "summary": summary}))
-    finally:
-        analysis.wait()
-    analysis_summary = analysis.summary
-    summary["analysis"] = {
-        "files": analysis_summary.get("analyzers", {}).get("static", {}).get("files", 0),
-        "lines_of_code": analysis_summary.get("lines_of_code", 0),
-        "reused_last_run": analysis_summary.get("reused_last_run", False),
-        "cache": analysis_summary.get("cache", {}),
-        "seconds": analysis_summary.get("seconds"),
-    }
+    prepared = pipeline.prepare_analysis(analyze_request, registry=registry, progress=progress)
+    cache = prepared.context.cache
+    key = _result_key(prepared.key, request, settings, boundaries, baseline_path)
+    summary = _cached_result(cache, key)
+    if summary is None:
+        analysis = pipeline.run_analysis(prepared, keep=False)
+        try:
+            graph = analysis.graph()
+        except InputError:  # the last run's graph is damaged: drop it and analyse again
+            cache.put_text(pipeline.LAST_RUN, "null")
+            analysis = pipeline.run_analysis(prepared, keep=False)
+            graph = analysis.graph()
+        summary = _check_graph(graph, root, request, settings, boundaries, baseline_path, baseline)
+        figures = analysis.summary
+        summary["analysis"] = {
+            "files": figures.get("analyzers", {}).get("static", {}).get("files", 0),
+            "lines_of_code": figures.get("lines_of_code", 0),
+            "reused_last_run": figures.get("reused_last_run", False),
+            "cache": figures.get("cache", {}),
+            "seconds": figures.get("seconds"),
+        }
+        if key is not None and analysis.matches_key:
+            cache.put_text(RESULT, json.dumps({"key": key, "summary": summary}))
     summary["reused_last_check"] = summary.get("reused_last_check", False)
     summary["seconds"] = round(time.perf_counter() - started, 3)
     return pipeline.Outcome(1 if summary["counts"]["errors"] else 0, summary)
@@ -677,7 +668,7 @@ def _cached_result(cache: Cache, key: str | None) -> dict[str, Any] | None:
         summary = record["summary"]
     except (ValueError, TypeError, KeyError):  # damaged: check again
         return None
-    if not isinstance(summary, dict):
+    if not isinstance(summary, dict) or "analysis" not in summary:
         return None
     summary["reused_last_check"] = True
     return summary

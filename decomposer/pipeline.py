@@ -4,10 +4,9 @@ outcome, and prints nothing: rendering is the CLI's job."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from decomposer.plugins import (
     REPORTS,
     STRATEGIES,
     AnalysisContext,
+    Analyzer,
     Progress,
     Registry,
     ReportInput,
@@ -86,18 +86,16 @@ class Analysis:
     key: str
     _graph: DependencyGraph | None = None
     _text: str | None = None
-    #: the process writing the graph to the cache, when that runs beside the caller
-    _saving: int | None = None
 
     @property
     def reused(self) -> bool:
         return bool(self.summary["reused_last_run"])
 
-    def wait(self) -> None:
-        """Wait until the graph is in the cache (see `analyze_tree`'s `save_aside`)."""
-        if self._saving is not None:
-            os.waitpid(self._saving, 0)
-            self._saving = None
+    @property
+    def matches_key(self) -> bool:
+        """False when files changed while they were read: the graph is not that of `key`."""
+        figures = self.summary.get("analyzers", {}).values()
+        return not any(f.get("changed_during_analysis") for f in figures)
 
     def graph(self) -> DependencyGraph:
         if self._graph is not None:
@@ -115,21 +113,27 @@ class Analysis:
         return self._text
 
 
+@dataclass(frozen=True)
+class PreparedAnalysis:
+    """A tree found and keyed (its files hashed), nothing parsed or built yet."""
+
+    key: str
+    context: AnalysisContext
+    analyzers: list[Analyzer]
+    started: float
+
+
 def analyze_tree(
-    request: AnalyzeRequest,
-    *,
-    registry: Registry,
-    progress: Progress | None = None,
-    save_aside: bool = False,
+    request: AnalyzeRequest, *, registry: Registry, progress: Progress | None = None
 ) -> Analysis:
     """Run every installed analyzer over `request.root`, or reuse the last run's graph when
-    nothing it depends on changed; `request.out` is not written.
+    nothing it depends on changed; `request.out` is not written."""
+    return run_analysis(prepare_analysis(request, registry=registry, progress=progress))
 
-    A new graph is kept in the cache for the next run. With `save_aside` (for a caller that
-    needs the graph only as an object) that is done by a forked copy of this process while
-    the caller goes on: serialising a large graph takes as long as checking it. The caller
-    then calls `Analysis.wait()` before it ends.
-    """
+
+def prepare_analysis(
+    request: AnalyzeRequest, *, registry: Registry, progress: Progress | None = None
+) -> PreparedAnalysis:
     started = time.perf_counter()
     root = request.root
     if not root.exists():
@@ -144,55 +148,40 @@ def analyze_tree(
     context = AnalysisContext(root, settings, cache, progress or NoProgress())
     analyzers = registry.analyzers()
     # Unchanged inputs give an unchanged graph: reuse the last run's instead of rebuilding it.
-    run_key = content_key(
+    key = content_key(
         __version__,
         f"graph schema {GRAPH_SCHEMA}",  # a graph kept in an older format is not reused
         repr(replace(settings, jobs=0)),  # the graph does not depend on the number of workers
         *(f"{a.name}\0{a.fingerprint(context)}" for a in analyzers),
     )
-    last = _last_run(cache, run_key)
+    return PreparedAnalysis(key, context, analyzers, started)
+
+
+def run_analysis(prepared: PreparedAnalysis, *, keep: bool = True) -> Analysis:
+    """The last run's graph if it is that of `prepared.key`, else a new one, kept in the
+    cache for the next run unless `keep` is false (the check keeps its result instead: saving
+    a large graph takes as long as checking it)."""
+    cache, key = prepared.context.cache, prepared.key
+    last = _last_run(cache, key)
     if last is not None:
         graph_text, summary = last
-        analysis = Analysis(summary, run_key, _text=graph_text)
+        analysis = Analysis(summary, key, _text=graph_text)
     else:
         graph = DependencyGraph()
-        figures = {a.name: a.analyze(context, graph) for a in analyzers}
+        figures = {a.name: a.analyze(prepared.context, graph) for a in prepared.analyzers}
         summary = summarize(graph) | {"analyzers": figures}
-        analysis = Analysis(summary, run_key, _graph=graph)
-        # the record last: a run stopped half-way leaves no record vouching for a stale graph
-        cache.put_text(LAST_RUN, "null")
-        record = json.dumps({"key": run_key, "summary": summary})
-
-        def save() -> None:
+        analysis = Analysis(summary, key, _graph=graph)
+        if keep and analysis.matches_key:
+            # the record last: a run stopped half-way leaves no record vouching for a stale graph
+            cache.put_text(LAST_RUN, "null")
             cache.put_text(LAST_RUN_GRAPH, analysis.text())
-            cache.put_text(LAST_RUN, record)
-
-        # files that changed while they were read make a graph that is not that of `run_key`
-        if not any(f.get("changed_during_analysis") for f in figures.values()):
-            if save_aside and hasattr(os, "fork"):
-                analysis._saving = _forked(save)
-            else:
-                save()
+            cache.put_text(LAST_RUN, json.dumps({"key": key, "summary": summary}))
     analysis.summary = summary | {
         "reused_last_run": last is not None,
         "cache": {"hits": cache.hits, "misses": cache.misses},
-        "seconds": round(time.perf_counter() - started, 3),
+        "seconds": round(time.perf_counter() - prepared.started, 3),
     }
     return analysis
-
-
-def _forked(work: Callable[[], None]) -> int:
-    """Run `work` in a forked copy of this process; its pid. The copy shares the parent's
-    memory until either writes, and ends without running the parent's exit handlers."""
-    pid = os.fork()
-    if pid == 0:  # the copy
-        code = 1
-        try:
-            work()
-            code = 0
-        finally:
-            os._exit(code)
-    return pid
 
 
 def _last_run(cache: Cache, run_key: str) -> tuple[str, dict[str, Any]] | None:

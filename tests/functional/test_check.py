@@ -133,7 +133,7 @@ def test_the_recorded_baseline_passes(repo) -> None:
     assert summary["analysis"]["files"] == 43 and summary["level"] == "class"
     # a warm cache stays warm across commits: the check leaves git history out
     git(repo, "commit", "-q", "--allow-empty", "-m", "nothing")
-    assert check_json(".")[1]["analysis"]["reused_last_run"]
+    assert check_json(".")[1]["reused_last_check"]
 
 
 def test_the_baseline_is_sorted_one_entry_per_line_and_stable(repo) -> None:

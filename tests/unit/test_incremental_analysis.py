@@ -151,17 +151,35 @@ def test_a_last_run_of_another_format_or_version_is_not_reused(shop: Path) -> No
         assert warm == cold
 
 
-def test_a_check_rebuilds_a_damaged_last_graph_instead_of_failing(shop: Path) -> None:
-    (shop / "pyproject.toml").write_text(
-        TREE["pyproject.toml"]
-        + '\n[tool.decomposer.check.services]\nsales = ["shop.orders", "shop.api"]\n'
-        'money = ["shop.pricing"]\nshared = ["shop.models", "shop"]\n'
-    )
+CHECKED = (
+    TREE["pyproject.toml"]
+    + '\n[tool.decomposer.check.services]\nsales = ["shop.orders", "shop.api"]\n'
+    'money = ["shop.pricing"]\nshared = ["shop.models", "shop"]\n'
+)
+
+
+def test_a_check_keeps_its_result_and_not_its_graph(shop: Path) -> None:
+    (shop / "pyproject.toml").write_text(CHECKED)
+    edit(shop, *EDITS["body edit"])  # not the tree of the last analysis
+    cache = DiskCache(shop / pipeline.CACHE_DIR)
+    last_run = cache.get_text(pipeline.LAST_RUN)
     first = check(CheckRequest(shop, cwd=shop), registry=default_registry())
     assert first.exit_code == 1  # sales calls money: not in a baseline
     assert not first.summary["reused_last_check"]
+    assert not first.summary["analysis"]["reused_last_run"]
+    assert cache.get_text(pipeline.LAST_RUN) == last_run  # no graph written for later
+    again = check(CheckRequest(shop, cwd=shop), registry=default_registry())
+    assert again.summary["reused_last_check"] and again.exit_code == 1
+    assert again.summary["violations"] == first.summary["violations"]
+    assert again.summary["analysis"] == first.summary["analysis"]  # the run it came from
+
+
+def test_a_check_rebuilds_a_damaged_last_graph_instead_of_failing(shop: Path) -> None:
+    (shop / "pyproject.toml").write_text(CHECKED)
+    analysis(shop, use_cache=True)  # `decomposer analyze` keeps the graph of this tree
+    first = check(CheckRequest(shop, cwd=shop), registry=default_registry())
+    assert first.summary["analysis"]["reused_last_run"] is True
     cache = DiskCache(shop / pipeline.CACHE_DIR)
-    assert json.loads(cache.get_text(pipeline.LAST_RUN) or "null")["key"]  # saved by the fork
     cache.put_text(pipeline.LAST_RUN_GRAPH, '{"nodes": [')
     # another folder: the last check's result does not apply, the graph is needed
     second = check(CheckRequest(shop, cwd=shop.parent), registry=default_registry())
