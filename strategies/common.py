@@ -138,18 +138,23 @@ def louvain(
 
 
 def modularity(adjacency: Adjacency, clusters: Mapping[str, str]) -> float:
-    """Newman's modularity of a clustering on the weighted adjacency (higher is better)."""
+    """Newman's modularity of a clustering on the weighted adjacency (higher is better).
+
+    The nodes it leaves out (tables, where atoms are clustered) count as one more community.
+    Their share of the score is the same for every clustering of the atoms, so comparing
+    clusterings (`choose_k`) is not affected, but the value is not the atoms' modularity alone.
+    """
     total = sum(w for a in adjacency for w in adjacency[a].values()) / 2
     if total == 0:
         return 0.0
-    inside: dict[str, float] = defaultdict(float)
-    degree: dict[str, float] = defaultdict(float)
+    inside: dict[str | None, float] = defaultdict(float)
+    degree: dict[str | None, float] = defaultdict(float)
     for a, row in adjacency.items():
         ca = clusters.get(a)
         for b, weight in row.items():
-            degree[ca] += weight  # type: ignore[index]
+            degree[ca] += weight
             if clusters.get(b) == ca:
-                inside[ca] += weight  # type: ignore[index]
+                inside[ca] += weight
     return sum(inside[c] / (2 * total) - (degree[c] / (2 * total)) ** 2 for c in degree)
 
 
