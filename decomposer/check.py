@@ -562,6 +562,7 @@ def check(
 ) -> pipeline.Outcome:
     """Analyse the tree, compare its coupling across the boundaries with the baseline."""
     started = time.perf_counter()
+    progress = progress or pipeline.NoProgress()
     if request.update_baseline and request.tighten_baseline:
         raise ConfigError("--update-baseline and --tighten-baseline exclude each other")
     root = request.root
@@ -597,7 +598,9 @@ def check(
             cache.put_text(pipeline.LAST_RUN, "null")
             analysis = pipeline.run_analysis(prepared, keep=False)
             graph = analysis.graph()
+        progress.start("checking the boundaries", 1)
         summary = _check_graph(graph, root, request, settings, boundaries, baseline_path, baseline)
+        progress.advance()
         figures = analysis.summary
         summary["analysis"] = {
             "files": figures.get("analyzers", {}).get("static", {}).get("files", 0),

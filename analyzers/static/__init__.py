@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from analyzers.static.build import build_graph
+from analyzers.static.build import PASSES, build_graph
 from analyzers.static.discovery import (
     DEFAULT_EXCLUDES,
     SourceFile,
@@ -61,7 +61,9 @@ class StaticAnalyzer:
             file_timeout=context.settings.file_timeout,
             progress=context.progress.advance,
         )
-        build_graph(graph, facts, tree.excluded, read_sql_files(tree.sql, graph))
+        context.progress.start("building the graph", PASSES)
+        sql = read_sql_files(tree.sql, graph)
+        build_graph(graph, facts, tree.excluded, sql, progress=context.progress.advance)
         changed = sum(any(d[0] == CHANGED for d in f["diagnostics"]) for f in facts.values())
         return {
             "files": len(tree.keyed),

@@ -217,3 +217,30 @@ def test_a_file_edited_while_it_is_analysed_is_neither_cached_nor_kept(
     assert warm == analysis(shop, use_cache=False)[0]
     again, summary = analysis(shop, use_cache=True)  # and now it is kept
     assert summary["reused_last_run"] and again == warm
+
+
+class Steps:
+    """A progress sink that records each step: [description, total, advanced]."""
+
+    def __init__(self) -> None:
+        self.steps: list[list] = []
+
+    def start(self, description: str, total: int) -> None:
+        self.steps.append([description, total, 0])
+
+    def advance(self, amount: int = 1) -> None:
+        self.steps[-1][2] += amount
+
+
+def test_every_step_of_a_check_is_reported_and_completed(shop: Path) -> None:
+    (shop / "pyproject.toml").write_text(CHECKED)
+    edit(shop, *EDITS["body edit"])  # the graph is built again
+    progress = Steps()
+    check(CheckRequest(shop, cwd=shop), registry=default_registry(), progress=progress)
+    assert [step[0] for step in progress.steps] == [
+        "analysing files",
+        "building the graph",
+        "checking the boundaries",
+    ]
+    assert [step[1] for step in progress.steps] == [5, 6, 1]
+    assert all(total == advanced for _, total, advanced in progress.steps)
