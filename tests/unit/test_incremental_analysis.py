@@ -174,6 +174,26 @@ def test_a_check_keeps_its_result_and_not_its_graph(shop: Path) -> None:
     assert again.summary["analysis"] == first.summary["analysis"]  # the run it came from
 
 
+def test_a_warm_check_after_each_kind_of_edit_equals_a_cold_one(shop: Path) -> None:
+    (shop / "pyproject.toml").write_text(CHECKED)
+
+    def checked(use_cache: bool) -> dict:
+        request = CheckRequest(shop, cwd=shop, use_cache=use_cache)
+        summary = check(request, registry=default_registry()).summary
+        return {k: summary[k] for k in ("violations", "counts", "metrics", "reused_last_check")}
+
+    checked(use_cache=True)
+    for name, (path, old, new) in EDITS.items():
+        edit(shop, path, old, new)
+        warm, cold = checked(use_cache=True), checked(use_cache=False)
+        assert not warm.pop("reused_last_check"), name
+        cold.pop("reused_last_check")
+        assert warm == cold, name
+        again = checked(use_cache=True)  # the same tree: the result is reused, unchanged
+        assert again.pop("reused_last_check"), name
+        assert again == cold, name
+
+
 def test_a_check_rebuilds_a_damaged_last_graph_instead_of_failing(shop: Path) -> None:
     (shop / "pyproject.toml").write_text(CHECKED)
     analysis(shop, use_cache=True)  # `decomposer analyze` keeps the graph of this tree
