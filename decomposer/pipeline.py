@@ -70,7 +70,7 @@ def analyze(
     request: AnalyzeRequest, *, registry: Registry, progress: Progress | None = None
 ) -> Outcome:
     """Run every installed analyzer over `request.root` and write graph.json."""
-    analysis = analyze_tree(request, registry=registry, progress=progress)
+    analysis = run_analysis(prepare_analysis(request, registry=registry, progress=progress))
     write_text(request.out, analysis.text())
     summary = analysis.summary | {"output": str(request.out)}
     return Outcome(0, summary)
@@ -86,10 +86,6 @@ class Analysis:
     key: str
     _graph: DependencyGraph | None = None
     _text: str | None = None
-
-    @property
-    def reused(self) -> bool:
-        return bool(self.summary["reused_last_run"])
 
     @property
     def matches_key(self) -> bool:
@@ -123,14 +119,6 @@ class PreparedAnalysis:
     started: float
 
 
-def analyze_tree(
-    request: AnalyzeRequest, *, registry: Registry, progress: Progress | None = None
-) -> Analysis:
-    """Run every installed analyzer over `request.root`, or reuse the last run's graph when
-    nothing it depends on changed; `request.out` is not written."""
-    return run_analysis(prepare_analysis(request, registry=registry, progress=progress))
-
-
 def prepare_analysis(
     request: AnalyzeRequest, *, registry: Registry, progress: Progress | None = None
 ) -> PreparedAnalysis:
@@ -158,9 +146,10 @@ def prepare_analysis(
 
 
 def run_analysis(prepared: PreparedAnalysis, *, keep: bool = True) -> Analysis:
-    """The last run's graph if it is that of `prepared.key`, else a new one, kept in the
-    cache for the next run unless `keep` is false (the check keeps its result instead: saving
-    a large graph takes as long as checking it)."""
+    """Run every installed analyzer over the tree, or reuse the last run's graph when it is
+    that of `prepared.key`; a new graph is kept in the cache for the next run unless `keep`
+    is false (the check keeps its result instead: saving a large graph takes as long as
+    checking it); the graph file (`request.out`) is not written."""
     cache, key = prepared.context.cache, prepared.key
     last = _last_run(cache, key)
     if last is not None:
