@@ -32,6 +32,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -552,7 +553,7 @@ class _Found:
     #: the services an allow comment must name to accept it (None: cannot be suppressed)
     pair: tuple[str, str] | None = None
 
-    @property
+    @cached_property  # asked for several times per entry, and a large tree has many
     def key(self) -> str:
         return entry_key(self.section, self.record)
 
@@ -772,13 +773,14 @@ class _Run:
         """What crosses the boundaries. Allow comments are looked up for the entries that are
         not in the baseline (for every entry when `suppress_all`: recording a baseline)."""
         state = _State({}, {}, [], [], {})
-        deps = self._dependencies()
+        atoms = self.atoms
+        owners = metrics.table_owners(atoms, self.assignment)
+        deps = self._dependencies(owners)
         kept = self._suppress("dependencies", deps, state, suppress_all)
         dropped = {f.key for f in deps} - {f.key for f in kept}
-        atoms = self.atoms
         if dropped:  # what an allow comment accepts is out of every count that follows
             atoms = _without(atoms, [f for f in deps if f.key in dropped])
-        owners = metrics.table_owners(atoms, self.assignment)
+            owners = metrics.table_owners(atoms, self.assignment)
         keys = self._foreign_keys(owners)
         kept_keys = self._suppress("foreign_keys", keys, state, suppress_all)
         if len(kept_keys) < len(keys):
@@ -794,15 +796,13 @@ class _Run:
                 ),
                 _index={},
             )
-        measured = metrics.evaluate(atoms, self.assignment)
+        measured = metrics.crossing(atoms, self.assignment, owners)
         state.metrics = {
             name: measured.overall.get(name)
             for name in METRIC_TOLERANCES
             if name in measured.overall
         }
-        state.metrics["cross_service_edges"] = (
-            sum(int(s["external_edges"] or 0) for s in measured.services.values()) // 2
-        )
+        state.metrics["cross_service_edges"] = measured.cross_service_edges
         cycles = self._cycles(measured.cycles, kept)
         shared = self._shared_tables(atoms, owners)
         unassigned = self._unassigned()
@@ -820,19 +820,19 @@ class _Run:
             state.present[section] = set(state.found[section])
         return state
 
-    def _dependencies(self) -> list[_Found]:
+    def _dependencies(self, owners: Mapping[str, metrics.TableOwnership]) -> list[_Found]:
         found = []
-        dependency = {k.value for k in metrics.DEPENDENCY_KINDS}
-        for edge in self.atoms.edges:
-            if edge.kind.value not in dependency:
+        dependency = frozenset(metrics.DEPENDENCY_KINDS)
+        assigned = self.assignment
+        for edge in self.atoms.edges:  # every atom edge: the service() calls inlined
+            if edge.kind not in dependency:
                 continue
-            a, b = self.service(edge.source), self.service(edge.target)
-            if a is None or b is None or a == b:
+            a, b = assigned.get(edge.source), assigned.get(edge.target)
+            if a == b or a is None or b is None or SHARED in (a, b):
                 continue
             found.append(
                 self._dependency(a, b, edge.kind.value, edge.source, edge.target, edge.sites)
             )
-        owners = metrics.table_owners(self.atoms, self.assignment)
         for access in self.atoms.access:
             a = self.service(access.atom)
             owner = owners[access.table].owner if access.table in owners else None

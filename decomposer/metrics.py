@@ -426,6 +426,41 @@ def evaluate(atoms: AtomGraph, assignment: Mapping[str, str]) -> Metrics:
     return Metrics(overall, services, cycles)
 
 
+@dataclass(frozen=True)
+class Crossing:
+    """What crosses the services' boundaries, as `evaluate` measures it."""
+
+    #: icp, service_cycles and the data metrics, under `evaluate`'s names
+    overall: dict[str, Value]
+    #: code edges (dependency kinds) between atoms of two different services
+    cross_service_edges: int
+    cycles: tuple[tuple[str, ...], ...]
+
+
+def crossing(
+    atoms: AtomGraph,
+    assignment: Mapping[str, str],
+    owners: Mapping[str, TableOwnership] | None = None,
+) -> Crossing:
+    """The part of the metrics `decomposer check` compares with its baseline on every
+    commit, without the rest of `evaluate`'s work. `owners`: `table_owners` of the same
+    atoms and assignment, when the caller has them already."""
+    walk = _Walk.over(atoms, _groups(atoms, assignment), _index(atoms))
+    owners = table_owners(atoms, assignment) if owners is None else owners
+    owner_of = {table: found.owner for table, found in owners.items()}
+    cycles = _cycles(_dependencies(walk))
+    static = walk.static_calls
+    return Crossing(
+        {
+            "icp": static[1] / static[0] if static[0] else None,
+            "service_cycles": len(cycles),
+            **_data_metrics(atoms, owners, owner_of),
+        },
+        sum(walk.external.values()) // 2,
+        cycles,
+    )
+
+
 def atom_authors(atoms: AtomGraph) -> dict[str, dict[str, float]]:
     """atom -> author -> recency-weighted commits, from the `authors` the history analyzer puts
     on nodes; an atom without its own takes those of the nearest enclosing atom that has
