@@ -30,6 +30,7 @@ Value = tuple[str, str]
 Binding = tuple[str, str]  # (how, target), see collect.py
 
 _MAX_DEPTH = 40  # alias chains longer than this are given up on, not followed forever
+_UNKNOWN: Value = ("", "")  # not resolved yet (None is a result: "cannot tell")
 
 
 class Resolver:
@@ -107,8 +108,9 @@ class Resolver:
     def resolve_expr(self, scope: str, path: str) -> Value | None:
         """What a dotted expression seen in `scope` refers to ("self.repo.save", "f().x")."""
         key = (scope, path)
-        if key in self._expr_memo:
-            return self._expr_memo[key]
+        value = self._expr_memo.get(key, _UNKNOWN)
+        if value is not _UNKNOWN:  # one dict lookup: most calls are answered here
+            return value
         if key in self._active or len(self._active) > _MAX_DEPTH:
             return None
         self._active.add(key)
@@ -131,9 +133,13 @@ class Resolver:
             value = self.lookup(scope, head[:-2] if called else head)
             if called:
                 value = self.call_result(value)
+        end = len(head)
         for segment in segments[1:]:
             if value is None:
                 return None
+            # each prefix into the memo too: table access asks for "a.b" after "a.b.c()"
+            self._expr_memo.setdefault((scope, path[:end]), value)
+            end += 1 + len(segment)
             called = segment.endswith("()")
             value = self.member(value, segment[:-2] if called else segment)
             if called:
@@ -430,15 +436,9 @@ class GraphBuilder:
         site: Site | None,
         tags: Iterable[str] = (),
     ) -> None:
+        # positional: keyword arguments cost, once per use in the tree
         self.graph.add_edge(
-            Edge(
-                source,
-                target,
-                kind,
-                static_count=1,
-                sites=(site,) if site else (),
-                tags=frozenset(tags),
-            )
+            Edge(source, target, kind, 1, 0, (site,) if site else (), frozenset(tags))
         )
 
 

@@ -45,7 +45,7 @@ CODE_KINDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class AtomEdge:
     """Every edge of one kind from one atom to another, added up."""
 
@@ -56,12 +56,35 @@ class AtomEdge:
     runtime_count: int
     sites: tuple[Site, ...] = ()
 
+    def __init__(
+        self,
+        source: str,
+        target: str,
+        kind: EdgeKind,
+        static_count: int,
+        runtime_count: int,
+        sites: tuple[Site, ...] = (),
+    ) -> None:  # the slots' setters, as for graph.Edge: a million-line graph has many
+        set_source, set_target, set_kind, set_static, set_runtime, set_sites = _SETTERS
+        set_source(self, source)
+        set_target(self, target)
+        set_kind(self, kind)
+        set_static(self, static_count)
+        set_runtime(self, runtime_count)
+        set_sites(self, sites)
+
     @property
     def count(self) -> int:
         """The edge's weight as coupling evidence: its call sites, plus one when a trace saw
         it run. How often it ran is load, not coupling (see `icp_runtime`): a call made in
         every test of a suite would otherwise outweigh everything static analysis found."""
         return self.static_count + (1 if self.runtime_count else 0)
+
+
+_SETTERS = tuple(
+    getattr(AtomEdge, name).__set__
+    for name in ("source", "target", "kind", "static_count", "runtime_count", "sites")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,16 +199,20 @@ class AtomGraph:
         atoms = tuple(sorted(set(atom_of.values())))
         edges: dict[tuple[str, str, EdgeKind], list[Edge]] = defaultdict(list)
         access: dict[tuple[str, str, str], list[Edge]] = defaultdict(list)
-        for edge in (e for kind in (*CODE_KINDS, *_ACCESS) for e in by_kind[kind]):
-            source = atom_of.get(edge.source)
-            if edge.kind == EdgeKind.CO_CHANGES and level == "module" and "hunks" in edge.tags:
-                continue  # the module-to-module edges (tagged "files") count those commits
-            if edge.kind in CODE_KINDS:
-                target = atom_of.get(edge.target)
+        for kind in CODE_KINDS:  # a loop per kind: at a million lines, per-edge tests cost
+            # the module-to-module co-change edges (tagged "files") count those commits
+            skip_hunks = kind == EdgeKind.CO_CHANGES and level == "module"
+            for edge in by_kind[kind]:
+                if skip_hunks and "hunks" in edge.tags:
+                    continue
+                source, target = atom_of.get(edge.source), atom_of.get(edge.target)
                 if source and target and source != target:
-                    edges[(source, target, edge.kind)].append(edge)
-            elif edge.kind in (EdgeKind.READS, EdgeKind.WRITES) and source:
-                access[(source, _table(edge.target), edge.kind.value)].append(edge)
+                    edges[(source, target, kind)].append(edge)
+        for kind in _ACCESS:
+            for edge in by_kind[kind]:
+                source = atom_of.get(edge.source)
+                if source:
+                    access[(source, _table(edge.target), kind.value)].append(edge)
         entries: dict[str, set[str]] = defaultdict(set)
         for edge in by_kind[EdgeKind.HANDLES]:
             if edge.target in atom_of:
@@ -300,6 +327,9 @@ def _module(atom: str, code: dict[str, Node], parents: dict[str, str]) -> str:
 
 def _summed(key: tuple[str, str, EdgeKind], found: list[Edge]) -> AtomEdge:
     source, target, kind = key
+    if len(found) == 1:  # most atom edges: one edge, nothing to add up
+        edge = found[0]
+        return AtomEdge(source, target, kind, edge.static_count, edge.runtime_count, _sites(found))
     return AtomEdge(
         source,
         target,
@@ -311,6 +341,8 @@ def _summed(key: tuple[str, str, EdgeKind], found: list[Edge]) -> AtomEdge:
 
 
 def _sites(edges: list[Edge]) -> tuple[Site, ...]:
+    if len(edges) == 1 and len(edges[0].sites) <= 1:  # most edges: nothing to merge
+        return edges[0].sites
     return tuple(sorted({site for e in edges for site in e.sites}))[:20]
 
 
