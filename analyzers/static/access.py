@@ -53,6 +53,7 @@ SQLALCHEMY_STATEMENTS = {
 TABLE_METHODS = SQLALCHEMY_STATEMENTS  # orders_table.insert(), Order.__table__.select()
 # fmt: on
 _MAX_EXPANSION = 6  # local variables followed back to the expression they hold
+_UNKNOWN: Data = ("", "")  # not looked at yet (None is a result: no data)
 
 
 class Access:
@@ -70,10 +71,11 @@ class Access:
 
     def value(self, scope: str, path: str, depth: int = 0) -> Data | None:
         key = (scope, path)
-        if key not in self._memo:
+        found = self._memo.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
             self._memo[key] = None  # guards against self-referencing locals
-            self._memo[key] = self._value(scope, path, depth)
-        return self._memo[key]
+            found = self._memo[key] = self._value(scope, path, depth)
+        return found
 
     def _value(self, scope: str, path: str, depth: int) -> Data | None:
         resolved = self.r.resolve_expr(scope, path)
@@ -131,6 +133,8 @@ class Access:
 
     def _table_object(self, scope: str, name: str) -> Data | None:
         """A SQLAlchemy `Table(...)` object bound at module level, here or imported."""
+        if not self.t.table_objects:  # most trees: no need to follow the name
+            return None
         binding = self.r.bindings.get(scope, {}).get(name)
         module = self.r.module_of(scope) or scope
         for _ in range(_MAX_EXPANSION):

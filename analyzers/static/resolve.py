@@ -79,6 +79,7 @@ class Resolver:
         self._expr_memo: dict[tuple[str, str], Value | None] = {}
         self._abs_memo: dict[str, Value | None] = {}
         self._mro_memo: dict[str, list[str]] = {}
+        self._module_memo: dict[str, str | None] = {}
         self._active: set[tuple[str, str]] = set()
 
     # -- resolution -------------------------------------------------------------------------
@@ -272,9 +273,13 @@ class Resolver:
         return None
 
     def module_of(self, ident: str) -> str | None:
-        while ident and ident not in self.modules:
-            ident = ident.rpartition(".")[0]
-        return ident or None
+        if ident in self._module_memo:  # table access asks once per use: scopes repeat
+            return self._module_memo[ident]
+        current = ident
+        while current and current not in self.modules:
+            current = current.rpartition(".")[0]
+        found = self._module_memo[ident] = current or None
+        return found
 
     def is_excluded(self, dotted: str) -> bool:
         parts = dotted.split(".")

@@ -10,7 +10,7 @@ keeps two dictionaries per edge where this keeps two entries.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -132,12 +132,14 @@ class Edge:
 
     def merged_with(self, other: Edge) -> Edge:
         sites = tuple(sorted(set(self.sites) | set(other.sites)))[:MAX_SITES]
-        return replace(
-            self,
-            static_count=self.static_count + other.static_count,
-            runtime_count=self.runtime_count + other.runtime_count,
-            sites=sites,
-            tags=self.tags & other.tags,
+        return Edge(  # not dataclasses.replace: a large graph merges many edges
+            self.source,
+            self.target,
+            self.kind,
+            self.static_count + other.static_count,
+            self.runtime_count + other.runtime_count,
+            sites,
+            self.tags & other.tags,
         )
 
 
