@@ -157,6 +157,8 @@ def _row_call(row: list[Any]) -> dict[str, Any]:
 def _decorators(record: list[Any]) -> list[tuple[str, list[Any], dict[str, Any], bool]]:
     """(name, args, kwargs, called) for each decorator of a def record."""
     calls = record[10]
+    if not calls and not record[7]:  # most defs: no Counter to build
+        return []
     bare = Counter(record[7]) - Counter(name for name, _, _ in calls)
     decorators = [(name, args, kwargs, True) for name, args, kwargs in calls]
     return decorators + [(name, [], {}, False) for name in bare.elements()]
