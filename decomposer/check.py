@@ -600,8 +600,10 @@ def check(
             analysis = pipeline.run_analysis(prepared, keep=False)
             graph = analysis.graph()
         progress.start("checking the boundaries", 1)
-        summary = _check_graph(graph, root, request, settings, boundaries, baseline_path, baseline)
-        progress.advance()
+        atoms = AtomGraph.from_graph(graph, boundaries.level)
+        summary = _check_graph(
+            graph, atoms, root, request, settings, boundaries, baseline_path, baseline
+        )
         figures = analysis.summary
         summary["analysis"] = {
             "files": figures.get("analyzers", {}).get("static", {}).get("files", 0),
@@ -610,8 +612,20 @@ def check(
             "cache": figures.get("cache", {}),
             "seconds": figures.get("seconds"),
         }
+        result = summary
+        if (request.update_baseline or request.tighten_baseline) and analysis.matches_key:
+            # the next check (a commit's) compares the same tree with the baseline just
+            # written: its result is kept for it, from the graph at hand
+            plain = replace(request, update_baseline=False, tighten_baseline=False)
+            key = _result_key(prepared.key, plain, settings, boundaries, baseline_path)
+            written = load_baseline(baseline_path, boundaries.level)
+            result = _check_graph(
+                graph, atoms, root, plain, settings, boundaries, baseline_path, written
+            )
+            result["analysis"] = summary["analysis"]
         if key is not None and analysis.matches_key:
-            cache.put_text(RESULT, json.dumps({"key": key, "summary": summary}))
+            cache.put_text(RESULT, json.dumps({"key": key, "summary": result}))
+        progress.advance()
     summary["reused_last_check"] = summary.get("reused_last_check", False)
     summary["seconds"] = round(time.perf_counter() - started, 3)
     return pipeline.Outcome(1 if summary["counts"]["errors"] else 0, summary)
@@ -680,6 +694,7 @@ def _cached_result(cache: Cache, key: str | None) -> dict[str, Any] | None:
 
 def _check_graph(
     graph: DependencyGraph,
+    atoms: AtomGraph,
     root: Path,
     request: CheckRequest,
     settings: CheckSettings,
@@ -687,7 +702,6 @@ def _check_graph(
     baseline_path: Path,
     baseline: Baseline,
 ) -> dict[str, Any]:
-    atoms = AtomGraph.from_graph(graph, boundaries.level)
     assignment, unmatched = boundaries.assign(atoms)
     run = _Run(root, graph, atoms, assignment, boundaries, settings, baseline)
     state = run.evaluate(suppress_all=request.update_baseline)

@@ -174,6 +174,23 @@ def test_a_check_keeps_its_result_and_not_its_graph(shop: Path) -> None:
     assert again.summary["analysis"] == first.summary["analysis"]  # the run it came from
 
 
+def test_the_check_after_a_baseline_is_written_reuses_the_result_kept_for_it(
+    shop: Path,
+) -> None:
+    (shop / "pyproject.toml").write_text(CHECKED)
+    compared = ("violations", "counts", "metrics")
+    for flag in ("update_baseline", "tighten_baseline"):
+        if flag == "tighten_baseline":
+            edit(shop, *EDITS["body edit"])  # the baseline of another tree
+        writing = check(CheckRequest(shop, cwd=shop, **{flag: True}), registry=default_registry())
+        assert writing.summary["baseline"]["written"], flag
+        warm = check(CheckRequest(shop, cwd=shop), registry=default_registry())
+        cold = check(CheckRequest(shop, cwd=shop, use_cache=False), registry=default_registry())
+        assert warm.summary["reused_last_check"], flag  # no second analysis
+        assert warm.exit_code == cold.exit_code == 0, flag
+        assert {k: warm.summary[k] for k in compared} == {k: cold.summary[k] for k in compared}
+
+
 def test_a_warm_check_after_each_kind_of_edit_equals_a_cold_one(shop: Path) -> None:
     (shop / "pyproject.toml").write_text(CHECKED)
 
