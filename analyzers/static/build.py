@@ -28,9 +28,11 @@ def build_graph(
     the passes take a while each (half a minute in all at a million lines): `progress` hears
     of every one."""
     resolver = Resolver(facts_by_file, excluded)
+    # the models first: they give `apps.get_model("shop", "Order")` its class, and a name
+    # resolved before that (the resolver remembers every answer) would stay unresolved
+    tables = Tables(resolver, sql_files or {})
     GraphBuilder(graph, resolver).build()
     progress(1)
-    tables = Tables(resolver, sql_files or {})
     tables.add_to(graph)
     progress(1)
     access = Access(resolver, tables)

@@ -356,6 +356,14 @@ DJANGO_SHOP = {
             {"sales_order"},
             {"sales_order"},
         ),
+        (  # the bare name is resolved first, as code: it must already know the model
+            (
+                "Model = apps.get_model('sales', 'Order')\n    print(Model)\n"
+                "    Model.objects.all().delete()"
+            ),
+            {"sales_order"},
+            {"sales_order"},
+        ),
     ],
 )
 def test_django_reads_and_writes(graph_of, body, reads, writes) -> None:
@@ -375,6 +383,25 @@ def run(order: Order):
     scope = "shop.orders.service.run"
     assert {t for s, t in pairs(graph, EdgeKind.READS) if s == scope} == reads
     assert {t for s, t in pairs(graph, EdgeKind.WRITES) if s == scope} == writes
+
+
+def test_code_naming_a_model_from_apps_get_model_depends_on_its_class(graph_of) -> None:
+    graph = graph_of(
+        {
+            **DJANGO_SHOP,
+            "shop/orders/service.py": """
+from django.apps import apps
+
+
+def run():
+    Model = apps.get_model("sales", "Order")
+    return Model
+""",
+        }
+    )
+    assert ("shop.orders.service.run", "shop.orders.models.Order") in pairs(
+        graph, EdgeKind.REFERENCES
+    )
 
 
 def test_django_self_save_and_annotated_instances(graph_of) -> None:
