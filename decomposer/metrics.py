@@ -404,14 +404,13 @@ def evaluate(atoms: AtomGraph, assignment: Mapping[str, str]) -> Metrics:
         }
 
     sizes = [len(found) for found in members.values()]
-    static, runtime = walk.static_calls, walk.runtime_calls
+    runtime = walk.runtime_calls
     overall: dict[str, Value] = {
         "services": len(names),
         "atoms": len(atoms.atoms),
         "shared_atoms": sum(1 for service in group.values() if service == SHARED),
         "modularity": _modularity(walk),
         "structural_modularity": _structural_modularity(group, index, walk, members),
-        "icp": static[1] / static[0] if static[0] else None,
         "icp_runtime": runtime[1] / runtime[0] if runtime[0] else None,
         "ifn": _mean(len(found) for found in surface.values()),
         "ned": _ned(sizes),
@@ -419,9 +418,8 @@ def evaluate(atoms: AtomGraph, assignment: Mapping[str, str]) -> Metrics:
         "chm": _mean(value for value in chm.values() if value is not None),
         "chd": _mean(value for value in chd.values() if value is not None),
         "size_balance": _variation(sizes),
-        "service_cycles": len(cycles),
         "tsr": _mean(s["tsr"] for s in services.values() if s["tsr"] is not None),
-        **_data_metrics(atoms, owners, owner_of),
+        **_crossing(atoms, walk, cycles, owners).overall,
     }
     return Metrics(overall, services, cycles)
 
@@ -447,8 +445,16 @@ def crossing(
     atoms and assignment, when the caller has them already."""
     walk = _Walk.over(atoms, _groups(atoms, assignment), _index(atoms))
     owners = table_owners(atoms, assignment) if owners is None else owners
+    return _crossing(atoms, walk, _cycles(_dependencies(walk)), owners)
+
+
+def _crossing(
+    atoms: AtomGraph,
+    walk: _Walk,
+    cycles: tuple[tuple[str, ...], ...],
+    owners: Mapping[str, TableOwnership],
+) -> Crossing:
     owner_of = {table: found.owner for table, found in owners.items()}
-    cycles = _cycles(_dependencies(walk))
     static = walk.static_calls
     return Crossing(
         {

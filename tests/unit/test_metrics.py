@@ -364,6 +364,17 @@ def test_cycles_list_each_strongly_connected_group_of_services() -> None:
     assert found.services["d"]["instability"] == 1.0  # Ce 1 / (0 + 1)
 
 
+def test_crossing_is_what_evaluate_measures_across_the_boundaries() -> None:
+    atoms = shop()
+    for assignment in (ASSIGNMENT, {**ASSIGNMENT, O3: "billing"}, {O1: "orders", B1: "orders"}):
+        whole, crossing = evaluate(atoms, assignment), metrics.crossing(atoms, assignment)
+        assert crossing.overall == {k: whole.overall[k] for k in crossing.overall}
+        assert {"icp", "service_cycles", "sagas_needed", "shared_tables"} <= set(crossing.overall)
+        assert crossing.cycles == whole.cycles
+        external = sum(s["external_edges"] for s in whole.services.values())
+        assert crossing.cross_service_edges == external // 2
+
+
 def test_every_overall_metric_with_a_better_side_has_a_direction() -> None:
     overall = evaluate(shop(), ASSIGNMENT).overall
     undirected = {"services", "atoms", "shared_atoms"}
