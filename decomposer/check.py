@@ -613,7 +613,8 @@ def check(
             "seconds": figures.get("seconds"),
         }
         result = summary
-        if (request.update_baseline or request.tighten_baseline) and analysis.matches_key:
+        writing = request.update_baseline or request.tighten_baseline
+        if writing and request.use_cache and analysis.matches_key:
             # the next check (a commit's) compares the same tree with the baseline just
             # written: its result is kept for it, from the graph at hand
             plain = replace(request, update_baseline=False, tighten_baseline=False)
