@@ -45,7 +45,7 @@ CODE_KINDS = (
 )
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(frozen=True, slots=True)
 class AtomEdge:
     """Every edge of one kind from one atom to another, added up."""
 
@@ -56,35 +56,12 @@ class AtomEdge:
     runtime_count: int
     sites: tuple[Site, ...] = ()
 
-    def __init__(
-        self,
-        source: str,
-        target: str,
-        kind: EdgeKind,
-        static_count: int,
-        runtime_count: int,
-        sites: tuple[Site, ...] = (),
-    ) -> None:  # the slots' setters, as for graph.Edge: a million-line graph has many
-        set_source, set_target, set_kind, set_static, set_runtime, set_sites = _SETTERS
-        set_source(self, source)
-        set_target(self, target)
-        set_kind(self, kind)
-        set_static(self, static_count)
-        set_runtime(self, runtime_count)
-        set_sites(self, sites)
-
     @property
     def count(self) -> int:
         """The edge's weight as coupling evidence: its call sites, plus one when a trace saw
         it run. How often it ran is load, not coupling (see `icp_runtime`): a call made in
         every test of a suite would otherwise outweigh everything static analysis found."""
         return self.static_count + (1 if self.runtime_count else 0)
-
-
-_SETTERS = tuple(
-    getattr(AtomEdge, name).__set__
-    for name in ("source", "target", "kind", "static_count", "runtime_count", "sites")
-)
 
 
 @dataclass(frozen=True, slots=True)
