@@ -19,8 +19,12 @@ from typing import Any, Protocol
 class Cache(Protocol):
     hits: int
     misses: int
+    #: False when nothing put is kept (no cache, or a read-only tree)
+    writable: bool
 
     def get(self, key: str) -> Any | None: ...
+
+    def read(self, key: str) -> Any | None: ...
 
     def put(self, key: str, value: Any) -> None: ...
 
@@ -59,16 +63,21 @@ class DiskCache:
         return self.root / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> Any | None:
-        text = self._read(self._path(key))
-        try:
-            value = json.loads(text) if text is not None else None
-        except ValueError:  # cannot happen with a matching digest, unless written by hand
-            value = None
+        """The entry's value, counted as a hit or a miss (the files' facts are)."""
+        value = self.read(key)
         if value is None:
             self.misses += 1
-            return None
-        self.hits += 1
+        else:
+            self.hits += 1
         return value
+
+    def read(self, key: str) -> Any | None:
+        """The entry's value, or None, without counting it."""
+        text = self._read(self._path(key))
+        try:
+            return json.loads(text) if text is not None else None
+        except ValueError:  # cannot happen with a matching digest, unless written by hand
+            return None
 
     def put(self, key: str, value: Any) -> None:
         self._write(self._path(key), json.dumps(value, separators=(",", ":")))
@@ -120,11 +129,15 @@ class DiskCache:
 
 class NoCache:
     def __init__(self) -> None:
+        self.writable = False
         self.hits = 0
         self.misses = 0
 
     def get(self, key: str) -> Any | None:
         self.misses += 1
+        return None
+
+    def read(self, key: str) -> Any | None:
         return None
 
     def put(self, key: str, value: Any) -> None:

@@ -85,7 +85,13 @@ def render_analyze_summary(summary: dict[str, Any], console: Console = stdout) -
     console.print(
         f"[bold]Analysed[/] {static.get('files', 0)} files "
         f"({summary['lines_of_code']:,} lines of code) in {summary['seconds']:.2f} s "
-        f"[dim](cache: {summary['cache']['hits']} hits, {summary['cache']['misses']} misses)[/]"
+        f"[dim](cache: {summary['cache']['hits']} hits, {summary['cache']['misses']} misses"
+        + (
+            f"; {static['modules_resolved']} modules resolved"
+            if "modules_resolved" in static
+            else ""
+        )
+        + ")[/]"
     )
     counts = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     counts.add_column("nodes")

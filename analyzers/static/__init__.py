@@ -16,7 +16,7 @@ from analyzers.static.discovery import (
     find_source_roots,
     relative,
 )
-from analyzers.static.runner import CHANGED, FACTS_VERSION, collect_all, file_keys
+from analyzers.static.runner import CHANGED, FACTS_VERSION, collect_all, file_keys, is_kept
 from analyzers.static.sql import summarize_file
 from decomposer.cache import content_key
 from decomposer.errors import ConfigError
@@ -63,11 +63,21 @@ class StaticAnalyzer:
         )
         context.progress.start("building the graph", PASSES)
         sql = read_sql_files(tree.sql, graph)
-        build_graph(graph, facts, tree.excluded, sql, progress=context.progress.advance)
+        keys = {s.rel: key if is_kept(facts[s.rel]) else None for s, key in tree.keyed}
+        resolved = build_graph(
+            graph,
+            facts,
+            tree.excluded,
+            sql,
+            progress=context.progress.advance,
+            parts=(context.cache, keys),
+        )
         changed = sum(any(d[0] == CHANGED for d in f["diagnostics"]) for f in facts.values())
         return {
             "files": len(tree.keyed),
             "source_roots": [relative(r, context.root) for r in tree.roots],
+            # the others' parts were reused: neither their facts nor those of a module they read changed
+            "modules_resolved": resolved,
             # the graph is not that of the fingerprint: the pipeline does not keep it
             **({"changed_during_analysis": changed} if changed else {}),
         }

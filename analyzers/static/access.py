@@ -18,7 +18,7 @@ through every function called from inside too, become `same_transaction` edges.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from analyzers.static.resolve import Resolver
@@ -56,6 +56,17 @@ _MAX_EXPANSION = 6  # local variables followed back to the expression they hold
 _UNKNOWN: Data = ("", "")  # not looked at yet (None is a result: no data)
 
 
+@dataclass
+class AccessPart:
+    """What one module's code reads and writes, and the tables its SQL joins."""
+
+    #: (scope, table, kind) -> sites; kind is "reads" or "writes"
+    edges: dict[tuple[str, str, str], list[Site]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    joins: dict[str, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
+
+
 class Access:
     def __init__(self, resolver: Resolver, tables: Tables) -> None:
         self.r = resolver
@@ -66,6 +77,7 @@ class Access:
         self.writes: dict[str, list[tuple[str, int]]] = defaultdict(list)
         self.joins: dict[str, set[tuple[str, str]]] = defaultdict(set)
         self._memo: dict[tuple[str, str], Data | None] = {}
+        self._part = AccessPart()
 
     # -- data values ---------------------------------------------------------------------
 
@@ -138,6 +150,7 @@ class Access:
         binding = self.r.bindings.get(scope, {}).get(name)
         module = self.r.module_of(scope) or scope
         for _ in range(_MAX_EXPANSION):
+            self.r.consulted.add(module)
             if binding is None:
                 binding = self.r.bindings.get(module, {}).get(name)
             if binding is None:
@@ -166,23 +179,35 @@ class Access:
 
     # -- evidence ----------------------------------------------------------------------------
 
-    def collect(self) -> None:
-        r = self.r
-        for module, facts in sorted(r.modules.items()):
-            rel = r.file_of[module]
-            for scope, data in sorted(facts["scopes"].items()):
-                for path, line in data["c"]:
-                    self._call(scope, path, Site(rel, line))
-                for row in data["k"]:
-                    self._detailed(scope, row, Site(rel, row[1]))
-                for path, line in data["r"]:
-                    self._reference(scope, path, Site(rel, line))
-                for owner, line in data["m"]:
-                    found = self.value(scope, owner)
-                    if found is not None and found[0] == "row":
-                        model = self.t.models[found[1]]
-                        if model.orm == "sqlalchemy":
-                            self._add(scope, model.table, "writes", Site(rel, line))
+    def part(self, module: str) -> AccessPart:
+        """What one module's code reads and writes (see `Resolver.start_part`)."""
+        self._memo.clear()
+        self._part = part = AccessPart()
+        rel = self.r.file_of[module]
+        for scope, data in sorted(self.r.modules[module]["scopes"].items()):
+            for path, line in data["c"]:
+                self._call(scope, path, Site(rel, line))
+            for row in data["k"]:
+                self._detailed(scope, row, Site(rel, row[1]))
+            for path, line in data["r"]:
+                self._reference(scope, path, Site(rel, line))
+            for owner, line in data["m"]:
+                found = self.value(scope, owner)
+                if found is not None and found[0] == "row":
+                    model = self.t.models[found[1]]
+                    if model.orm == "sqlalchemy":
+                        self._add(scope, model.table, "writes", Site(rel, line))
+        return part
+
+    def add(self, part: AccessPart) -> None:
+        """Add one module's part to the whole tree's."""
+        for key, sites in part.edges.items():
+            self.edges[key].extend(sites)
+            scope, table, access = key
+            if access == "writes":
+                self.writes[scope].extend((table, site.line) for site in sites)
+        for scope, pairs in part.joins.items():
+            self.joins[scope].update(pairs)
 
     def _call(self, scope: str, path: str, site: Site) -> None:
         created = self.value(scope, path)
@@ -227,7 +252,7 @@ class Access:
                 self._add(scope, name, "reads", site)
             for name in summary.get("w", ()):
                 self._add(scope, name, "writes", site)
-            self.joins[scope].update((a, b) for a, b in summary.get("j", ()))
+            self._part.joins[scope].update((a, b) for a, b in summary.get("j", ()))
         named = [arg for arg in _flatten(args) if isinstance(arg, dict) and "n" in arg]
         if self._is_statement(scope, function) or method in STATEMENT_READS:
             access = SQLALCHEMY_STATEMENTS.get(method, "reads")
@@ -269,19 +294,17 @@ class Access:
         value = self.r.resolve_expr(scope, path)
         if value is None or value[0] != "const":
             return
+        self.r.consulted.add(value[1])
         for summary in sql_summaries(self.r.constants.get(value[1])):
             for name in summary.get("r", ()):
                 self._add(scope, name, "reads", site)
             for name in summary.get("w", ()):
                 self._add(scope, name, "writes", site)
-            self.joins[scope].update((a, b) for a, b in summary.get("j", ()))
+            self._part.joins[scope].update((a, b) for a, b in summary.get("j", ()))
 
     def _add(self, scope: str, table: str, access: str, site: Site) -> None:
-        if not table:
-            return
-        self.edges[(scope, table, access)].append(site)
-        if access == "writes":
-            self.writes[scope].append((table, site.line))
+        if table:
+            self._part.edges[(scope, table, access)].append(site)
 
     # -- graph -------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ return annotation. Whatever resolves outside the project ends on `external:<pack
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from decomposer.model.graph import (
@@ -81,6 +82,22 @@ class Resolver:
         self._mro_memo: dict[str, list[str]] = {}
         self._module_memo: dict[str, str | None] = {}
         self._active: set[tuple[str, str]] = set()
+        #: Scopes and names whose facts were read since `start_part` (see `consulted_modules`)
+        self.consulted: set[str] = set()
+
+    def start_part(self) -> None:
+        """Forget every answer: what is resolved next depends on the facts alone, and
+        `consulted_modules` then names every module whose facts it read. The graph is built
+        one module at a time this way, so that a module's part can be kept with what it read
+        and reused while none of it changes."""
+        self._expr_memo.clear()
+        self._abs_memo.clear()
+        self._mro_memo.clear()
+        self.consulted.clear()
+
+    def consulted_modules(self) -> set[str]:
+        """The modules whose facts were read since `start_part`."""
+        return {m for m in map(self.module_of, self.consulted) if m is not None}
 
     # -- resolution -------------------------------------------------------------------------
 
@@ -88,6 +105,7 @@ class Resolver:
         """What an absolute dotted name (an import target) refers to."""
         if dotted in self._abs_memo:
             return self._abs_memo[dotted]
+        self.consulted.add(dotted)
         self._abs_memo[dotted] = None  # guards against import cycles
         parts = dotted.split(".")
         value: Value | None = None
@@ -115,6 +133,7 @@ class Resolver:
         if key in self._active or len(self._active) > _MAX_DEPTH:
             return None
         self._active.add(key)
+        self.consulted.add(scope)
         try:
             value = self._resolve_expr(scope, path)
         finally:
@@ -166,6 +185,7 @@ class Resolver:
     def binding_value(self, scope: str, binding: Binding) -> Value | None:
         how, target = binding
         if how == "def":
+            self.consulted.add(target)
             record = self.defs.get(target)
             return None if record is None else (record[1], target)
         if how == "import":
@@ -194,6 +214,7 @@ class Resolver:
         kind, ident = value
         if kind == "external":
             return ("external", f"{ident}.{name}")
+        self.consulted.add(ident)
         if kind == "module":
             binding = self.bindings.get(ident, {}).get(name)
             if binding is not None:
@@ -219,6 +240,7 @@ class Resolver:
 
     def _star_member(self, module: str, name: str) -> Value | None:
         for target in self.stars.get(module, ()):
+            self.consulted.add(target)
             facts = self.modules.get(target)
             if facts is None:
                 continue
@@ -239,6 +261,7 @@ class Resolver:
         if kind == "external":
             return value
         if kind == "function":
+            self.consulted.add(ident)
             record = self.defs[ident]
             if record[8]:
                 returned = self.resolve_expr(record[5], record[8])
@@ -253,6 +276,7 @@ class Resolver:
         if class_id in self._mro_memo:
             return self._mro_memo[class_id]
         self._mro_memo[class_id] = [class_id]  # guards against inheritance cycles
+        self.consulted.add(class_id)
         order = [class_id]
         record = self.defs.get(class_id)
         if record:
@@ -264,6 +288,7 @@ class Resolver:
         return order
 
     def enclosing_class(self, scope: str) -> str | None:
+        self.consulted.add(scope)
         record = self.defs.get(scope)
         while record is not None:
             parent = self.defs.get(record[5])
@@ -287,6 +312,7 @@ class Resolver:
 
     def is_bound(self, module: str, name: str) -> bool:
         """Could `from module import name` work? False only when surely not."""
+        self.consulted.add(module)
         facts = self.modules[module]
         return (
             (name.startswith("__") and name.endswith("__"))  # __doc__, __version__, …
@@ -299,17 +325,39 @@ class Resolver:
         )
 
 
+@dataclass
+class CodePart:
+    """What one module's code adds to the graph: its classes and functions, the edges from
+    them and from the module (sources all in the module), the external packages those reach
+    and the imports that cannot be found."""
+
+    nodes: list[Node] = field(default_factory=list)
+    edges: dict[tuple[str, str, EdgeKind], Edge] = field(default_factory=dict)
+    externals: set[str] = field(default_factory=set)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def add_edge(self, edge: Edge) -> None:
+        key = (edge.source, edge.target, edge.kind)
+        old = self.edges.get(key)
+        self.edges[key] = edge if old is None else old.merged_with(edge)
+
+
 class GraphBuilder:
-    """Adds nodes and edges for every file's facts to a graph."""
+    """Turns the resolved facts into graph nodes and edges: the modules at once, their code
+    one module at a time (`part`), so that a module's part can be kept and reused."""
 
-    def __init__(self, graph: DependencyGraph, resolver: Resolver) -> None:
-        self.graph = graph
+    def __init__(self, resolver: Resolver) -> None:
         self.r = resolver
+        self._part = CodePart()
+        self._defs: dict[str, list[tuple[str, list[Any]]]] = {}
+        for def_id, record in sorted(resolver.defs.items()):
+            self._defs.setdefault(resolver.file_of[def_id], []).append((def_id, record))
 
-    def build(self) -> None:
+    def add_modules(self, graph: DependencyGraph) -> None:
+        """Every module's node, its diagnostics, and which package contains it."""
         r = self.r
         for rel, module in r.duplicates:
-            self.graph.add_diagnostic(
+            graph.add_diagnostic(
                 Diagnostic(
                     rel,
                     "duplicate-module",
@@ -320,25 +368,48 @@ class GraphBuilder:
         for module, facts in sorted(r.modules.items()):
             rel = r.file_of[module]
             attrs = {"package": True} if facts["package"] else {}
-            self.graph.add_node(
+            graph.add_node(
                 Node(module, NodeKind.MODULE, rel, 1, max(facts["lines"], 1), facts["loc"], attrs)
             )
             for code, message, line in facts["diagnostics"]:
-                self.graph.add_diagnostic(Diagnostic(rel, code, message, line))
+                graph.add_diagnostic(Diagnostic(rel, code, message, line))
         for module in sorted(r.modules):
             parent = module.rpartition(".")[0]
             if parent in r.modules:
-                self._edge(parent, module, EdgeKind.CONTAINS, None)
-        for def_id, record in sorted(r.defs.items()):
+                graph.add_edge(Edge(parent, module, EdgeKind.CONTAINS, 1))
+
+    def add_parts(self, graph: DependencyGraph, parts: list[CodePart]) -> None:
+        """The modules' parts, after `add_modules`: every node first, then the edges."""
+        for node in sorted((node for part in parts for node in part.nodes), key=_node_id):
+            graph.add_node(node)
+        for node_id in sorted({node_id for part in parts for node_id in part.externals}):
+            graph.add_node(Node(node_id, NodeKind.EXTERNAL))
+        for part in parts:
+            for edge in part.edges.values():
+                graph.add_edge(edge)
+            for diagnostic in part.diagnostics:
+                graph.add_diagnostic(diagnostic)
+
+    def part(self, module: str) -> CodePart:
+        """The nodes and edges of one module's code."""
+        r = self.r
+        self._part = CodePart()
+        rel = r.file_of[module]
+        defs = self._defs.get(rel, [])
+        for def_id, record in defs:
             self._add_def_node(def_id, record)
-        for def_id, record in sorted(r.defs.items()):
+        for def_id, record in defs:
             self._add_def_edges(def_id, record)
-        for module, facts in sorted(r.modules.items()):
-            rel = r.file_of[module]
-            self._add_imports(rel, facts["imports"])
-            for scope, data in facts["scopes"].items():
-                if scope in self.graph:
-                    self._add_uses(rel, scope, data)
+        facts = r.modules[module]
+        self._add_imports(rel, facts["imports"])
+        for scope, data in facts["scopes"].items():
+            if self._known(scope):
+                self._add_uses(rel, scope, data)
+        return self._part
+
+    def _known(self, node_id: str) -> bool:
+        """Whether the graph has a node for a module, class or function id."""
+        return node_id in self.r.defs or node_id in self.r.modules
 
     def _add_def_node(self, def_id: str, record: list[Any]) -> None:
         _, kind, line, end_line, loc, parent, bases, decorators, *_ = record
@@ -349,13 +420,13 @@ class GraphBuilder:
             attrs["decorators"] = [self._full_name(def_id, d) for d in decorators]
         node_kind = NodeKind.CLASS if kind == "class" else NodeKind.FUNCTION
         rel = self.r.file_of[def_id]
-        self.graph.add_node(Node(def_id, node_kind, rel, line, end_line, loc, attrs))
+        self._part.nodes.append(Node(def_id, node_kind, rel, line, end_line, loc, attrs))
 
     def _add_def_edges(self, def_id: str, record: list[Any]) -> None:
         r = self.r
         line, parent, bases = record[2], record[5], record[6]
         rel = r.file_of[def_id]
-        if parent in self.graph:
+        if self._known(parent):
             self._edge(parent, def_id, EdgeKind.CONTAINS, None)
         for base in bases:
             value = r.resolve_expr(parent, base)
@@ -385,11 +456,11 @@ class GraphBuilder:
                     module is None
                     or not r.is_bound(module, target[len(module) + 1 :].split(".")[0])
                 ):
-                    self.graph.add_diagnostic(
+                    self._part.diagnostics.append(
                         Diagnostic(rel, "unresolved-import", f"cannot find {target}", line)
                     )
                 node = module  # a module-level value: the dependency is on its module
-            if node is not None and node != scope and scope in self.graph:
+            if node is not None and node != scope and self._known(scope):
                 self._edge(scope, node, EdgeKind.IMPORTS, site, tags)
 
     def _add_uses(self, rel: str, scope: str, data: dict[str, list[Any]]) -> None:
@@ -429,8 +500,7 @@ class GraphBuilder:
 
     def _external(self, dotted: str) -> str:
         node_id = "external:" + dotted.split(".", 1)[0]
-        if node_id not in self.graph:
-            self.graph.add_node(Node(node_id, NodeKind.EXTERNAL))
+        self._part.externals.add(node_id)
         return node_id
 
     def _edge(
@@ -442,9 +512,13 @@ class GraphBuilder:
         tags: Iterable[str] = (),
     ) -> None:
         # positional: keyword arguments cost, once per use in the tree
-        self.graph.add_edge(
+        self._part.add_edge(
             Edge(source, target, kind, 1, 0, (site,) if site else (), frozenset(tags))
         )
+
+
+def _node_id(node: Node) -> str:
+    return node.id
 
 
 def _project_node(value: Value | None) -> str | None:

@@ -54,6 +54,11 @@ def file_keys(files: Sequence[SourceFile]) -> list[tuple[SourceFile, str | None]
     return keyed
 
 
+def is_kept(facts: dict[str, Any]) -> bool:
+    """Whether a file's facts are those of its content, to be kept under its key."""
+    return not any(d[0] in _NOT_CACHED for d in facts["diagnostics"])
+
+
 def collect_all(
     keyed: Sequence[tuple[SourceFile, str | None]],
     *,
@@ -78,7 +83,7 @@ def collect_all(
 
     def done(source: SourceFile, key: str, facts: dict[str, Any]) -> None:
         results[source.rel] = facts
-        if not any(d[0] in _NOT_CACHED for d in facts["diagnostics"]):
+        if is_kept(facts):
             cache.put(key, facts)
         progress(1)
 

@@ -9,12 +9,14 @@ each ORM's own rules (see docs/data.md).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from analyzers.static.resolve import Resolver
+from decomposer.cache import content_key
 from decomposer.model.graph import DependencyGraph, Edge, EdgeKind, Node, NodeKind, Site
 
 DJANGO_RELATIONS = {
@@ -524,6 +526,20 @@ class Tables:
         return [v[1] for v in self._bases(class_id) if v[0] == "class"]
 
     # -- graph ----------------------------------------------------------------------------
+
+    def fingerprint(self) -> str:
+        """A digest of what resolving a module's code reads here: the models (with their
+        relations both ways), the SQLAlchemy `Table` objects, the Django app labels."""
+        return content_key(
+            json.dumps(
+                [
+                    sorted((m.id, asdict(m)) for m in self.models.values()),
+                    sorted(self.table_objects.items()),
+                    sorted(self.r.model_labels.items()),
+                ],
+                sort_keys=True,
+            )
+        )
 
     def add_to(self, graph: DependencyGraph) -> None:
         for name, table in sorted(self.tables.items()):

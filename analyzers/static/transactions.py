@@ -12,7 +12,7 @@ the functions it calls write, transitively.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from analyzers.static.access import Access
@@ -23,38 +23,51 @@ from decomposer.model.graph import DependencyGraph, EdgeKind, NodeKind
 _CONNECTIONS = ("sqlite3", "psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql")
 
 
+@dataclass(frozen=True)
+class Scope:
+    """One transaction scope of a module's code, and the project functions called inside it."""
+
+    code: str  # the function (or module) that opens it
+    kind: str
+    first: int
+    last: int
+    calls: tuple[tuple[str, int], ...]  # (function id, line)
+
+
 class Transactions:
-    def __init__(self, resolver: Resolver, access: Access, graph: DependencyGraph) -> None:
+    """Where transaction scopes are, one module at a time (`scopes`: a part of the module's
+    resolved part, see parts.py). The tables written inside come after, over the whole tree's
+    calls (`add_to_graph`)."""
+
+    def __init__(self, resolver: Resolver) -> None:
         self.r = resolver
-        self.access = access
-        self.graph = graph
-        self._reach: dict[str, frozenset[str]] = {}
         self._opens: dict[str, str | None] = {}
 
-    def add_to_graph(self) -> None:
-        found: dict[str, list[dict[str, Any]]] = {}
-        for _, facts in sorted(self.r.modules.items()):
-            for scope, data in sorted(facts["scopes"].items()):
-                if scope not in self.graph:
-                    continue
-                for kind, first, last in self._scopes(scope, data):
-                    tables = self._written(scope, data, first, last)
-                    if not tables:
-                        continue
-                    steps = sorted((line, table) for table, line in tables.items())
-                    found.setdefault(scope, []).append(
-                        {
-                            "kind": kind,
-                            "line": first,
-                            "tables": sorted(tables),
-                            "steps": [[line, table] for line, table in steps],
-                        }
-                    )
-        for scope, transactions in found.items():
-            node = self.graph.node(scope)
-            self.graph.replace_node(
-                replace(node, attrs={**node.attrs, "transactions": transactions})
-            )
+    def scopes(self, module: str) -> list[Scope]:
+        self._opens.clear()
+        r = self.r
+        found = []
+        for scope, data in sorted(r.modules[module]["scopes"].items()):
+            if scope not in r.defs and scope not in r.modules:
+                continue
+            for kind, first, last in self._scopes(scope, data):
+                found.append(
+                    Scope(scope, kind, first, last, self._calls(scope, data, first, last))
+                )
+        return found
+
+    def _calls(
+        self, scope: str, data: dict[str, Any], first: int, last: int
+    ) -> tuple[tuple[str, int], ...]:
+        found = []
+        for path, line in data["c"]:
+            if first <= line <= last:
+                value = self.r.resolve_expr(scope, path)
+                if value is not None and value[0] == "class":
+                    value = self.r.member(value, "__init__")
+                if value is not None and value[0] == "function":
+                    found.append((value[1], line))
+        return tuple(found)
 
     # -- where transactions are -----------------------------------------------------------
 
@@ -109,6 +122,7 @@ class Transactions:
         called = self.r.resolve_expr(scope, item.removesuffix("()"))
         if called is not None and called[0] == "function" and item.endswith("()"):
             callee = called[1]
+            self.r.consulted.add(callee)  # its facts are read here
             module = self.r.module_of(callee)
             data = self.r.modules[module]["scopes"].get(callee) if module else None
             if data is not None and (
@@ -122,34 +136,53 @@ class Transactions:
         for path, _ in data["r"]:
             value = self.r.resolve_expr(scope, path)
             if value is not None and value[0] == "const":
+                self.r.consulted.add(value[1])
                 summaries.extend(sql_summaries(self.r.constants.get(value[1])))
         return summaries
 
-    # -- what they write -------------------------------------------------------------------
 
-    def _written(self, scope: str, data: dict[str, Any], first: int, last: int) -> dict[str, int]:
-        """table -> the first line of the scope that writes it, itself or through a call."""
-        found: dict[str, int] = {}
+def add_to_graph(graph: DependencyGraph, access: Access, scopes: Iterable[Scope]) -> None:
+    """A `transactions` record on the code that opens each scope that writes: its own writes
+    in the scope's lines, and everything the functions it calls there write."""
+    reach = _Reach(graph, access)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for scope in scopes:
+        written = [
+            (table, line)
+            for table, line in access.writes.get(scope.code, ())
+            if scope.first <= line <= scope.last
+        ]
+        written += [(table, line) for callee, line in scope.calls for table in reach(callee)]
+        tables: dict[str, int] = {}  # table -> the first line that writes it
+        for table, line in written:
+            tables[table] = min(tables.get(table, line), line)
+        if not tables:
+            continue
+        steps = sorted((line, table) for table, line in tables.items())
+        found.setdefault(scope.code, []).append(
+            {
+                "kind": scope.kind,
+                "line": scope.first,
+                "tables": sorted(tables),
+                "steps": [[line, table] for line, table in steps],
+            }
+        )
+    for code, transactions in found.items():
+        node = graph.node(code)
+        graph.replace_node(replace(node, attrs={**node.attrs, "transactions": transactions}))
 
-        def add(tables: Iterable[str], line: int) -> None:
-            for table in tables:
-                found[table] = min(found.get(table, line), line)
 
-        for table, line in self.access.writes.get(scope, ()):
-            if first <= line <= last:
-                add((table,), line)
-        for path, line in data["c"]:
-            if first <= line <= last:
-                value = self.r.resolve_expr(scope, path)
-                if value is not None and value[0] == "class":
-                    value = self.r.member(value, "__init__")
-                if value is not None and value[0] == "function":
-                    add(self.reach(value[1]), line)
-        return found
+class _Reach:
+    """The tables a function writes, itself or through the functions it calls."""
 
-    def reach(self, start: str) -> frozenset[str]:
-        """Tables a function writes, itself or through the functions it calls (iterative:
-        call chains can be deep; a cycle's members see what was found before it closed)."""
+    def __init__(self, graph: DependencyGraph, access: Access) -> None:
+        self.graph = graph
+        self.access = access
+        self._reach: dict[str, frozenset[str]] = {}
+
+    def __call__(self, start: str) -> frozenset[str]:
+        """Iterative: call chains can be deep; a cycle's members see what was found before
+        it closed."""
         if start in self._reach:
             return self._reach[start]
         found = {start: self._own_writes(start)}

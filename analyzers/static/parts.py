@@ -1,0 +1,149 @@
+"""Each module's resolved part of the graph, kept in the analysis cache with the facts it was
+resolved from, so that after an edit only some modules are resolved again.
+
+A module's part (the nodes and edges of its code, the tables it reads and writes, its transaction scopes) is resolved
+from a clean slate (`Resolver.start_part`). It depends only on the module's facts, on the facts
+of the modules it read while being resolved (its `deps`, recorded with it), and on what all
+parts share (`context`): which modules exist, the excludes, and the models and tables of the
+whole tree. A part is reused while its own facts, and those of every module it read, are
+unchanged; a change to what all parts share resolves every module again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from analyzers.static.access import AccessPart
+from analyzers.static.resolve import CodePart, Resolver
+from analyzers.static.tables import Tables
+from analyzers.static.transactions import Scope
+from decomposer.cache import Cache, content_key
+from decomposer.model.graph import Diagnostic, Edge, EdgeKind, Node, NodeKind, Site
+
+#: Bump when a part's record changes shape.
+PART_VERSION = "part-1"
+
+
+@dataclass
+class ModulePart:
+    code: CodePart
+    access: AccessPart
+    transactions: list[Scope]
+
+
+def context_key(version: str, resolver: Resolver, tables: Tables, excluded: Iterable[str]) -> str:
+    """What every part depends on besides the facts of the modules it read: the analyzer's
+    version (`version`), which modules exist, the excludes, the models and tables."""
+    return content_key(
+        version,
+        PART_VERSION,
+        "\n".join(sorted(resolver.modules)),
+        repr(sorted(resolver.duplicates)),
+        "\n".join(sorted(excluded)),
+        tables.fingerprint(),
+    )
+
+
+class PartStore:
+    """Parts in the cache, under their module, its facts and the context."""
+
+    def __init__(self, cache: Cache, keys: Mapping[str, str | None], context: str) -> None:
+        #: module -> the cache key of its facts; None for facts that are not kept (a file
+        #: that timed out or changed while it was read): parts that read them are not kept.
+        self.cache = cache
+        self.keys = keys
+        self.context = context
+
+    def _key(self, module: str) -> str | None:
+        own = self.keys.get(module)
+        return None if own is None else content_key(self.context, module, own)
+
+    def reuse(self, module: str, rel: str) -> ModulePart | None:
+        """The module's kept part, if nothing it was resolved from has changed."""
+        key = self._key(module)
+        record = self.cache.read(key) if key is not None else None
+        if not isinstance(record, dict):
+            return None
+        try:
+            if any(self.keys.get(m) != k for m, k in record["deps"].items()):
+                return None
+            return _part_from_json(record, rel)
+        except (AttributeError, KeyError, TypeError, ValueError):  # another shape: resolve again
+            return None
+
+    def keep(self, module: str, part: ModulePart, consulted: set[str]) -> None:
+        """Keep a part just resolved, with the facts of every module it read."""
+        key = self._key(module)
+        if key is None or not self.cache.writable:
+            return
+        deps = {m: self.keys.get(m) for m in sorted(consulted | {module})}
+        if None in deps.values():
+            return
+        self.cache.put(key, {"deps": deps, **_part_to_json(part)})
+
+
+# -- records: sites are lines, all in the module's own file -------------------------------------
+
+
+def _part_to_json(part: ModulePart) -> dict[str, Any]:
+    code, access = part.code, part.access
+    return {
+        "nodes": [[n.id, n.kind.value, n.line, n.end_line, n.loc, n.attrs] for n in code.nodes],
+        "edges": [
+            [e.source, e.target, e.kind.value, e.static_count, _lines(e.sites), sorted(e.tags)]
+            for e in code.edges.values()
+        ],
+        "externals": sorted(code.externals),
+        "diagnostics": [[d.code, d.message, d.line] for d in code.diagnostics],
+        "access": [
+            [scope, table, kind, _lines(sites)]
+            for (scope, table, kind), sites in access.edges.items()
+        ],
+        "joins": [
+            [scope, sorted(map(list, pairs))] for scope, pairs in access.joins.items() if pairs
+        ],
+        "transactions": [
+            [t.code, t.kind, t.first, t.last, [list(call) for call in t.calls]]
+            for t in part.transactions
+        ],
+    }
+
+
+def _part_from_json(record: Mapping[str, Any], rel: str) -> ModulePart:
+    sites: dict[int, Site] = {}
+
+    def site(line: int) -> Site:
+        found = sites.get(line)
+        if found is None:
+            found = sites[line] = Site(rel, line)
+        return found
+
+    code = CodePart()
+    for node_id, kind, line, end_line, loc, attrs in record["nodes"]:
+        code.nodes.append(Node(node_id, NodeKind(kind), rel, line, end_line, loc, attrs))
+    kinds = {kind.value: kind for kind in EdgeKind}
+    for source, target, kind, count, lines, tags in record["edges"]:
+        edge_kind = kinds[kind]
+        code.edges[(source, target, edge_kind)] = Edge(
+            source, target, edge_kind, count, 0, tuple(map(site, lines)), frozenset(tags)
+        )
+    code.externals = set(record["externals"])
+    code.diagnostics = [
+        Diagnostic(rel, c, message, line) for c, message, line in record["diagnostics"]
+    ]
+    access = AccessPart()
+    for scope, table, kind, lines in record["access"]:
+        access.edges[(scope, table, kind)] = [site(line) for line in lines]
+    for scope, pairs in record["joins"]:
+        access.joins[scope] = {(a, b) for a, b in pairs}
+    transactions = [
+        Scope(code_id, kind, first, last, tuple((callee, line) for callee, line in calls))
+        for code_id, kind, first, last, calls in record["transactions"]
+    ]
+    return ModulePart(code, access, transactions)
+
+
+def _lines(found: Iterable[Site]) -> list[int]:
+    return [s.line for s in found]
