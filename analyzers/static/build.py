@@ -10,7 +10,7 @@ from analyzers.static.entries import add_entry_points
 from analyzers.static.parts import ModulePart, PartStore, context_key
 from analyzers.static.resolve import GraphBuilder, Resolver
 from analyzers.static.runner import FACTS_VERSION
-from analyzers.static.state import add_state
+from analyzers.static.state import add_state, module_state
 from analyzers.static.tables import Tables
 from analyzers.static.transactions import Transactions, add_to_graph
 from decomposer.cache import Cache, NoCache
@@ -60,7 +60,10 @@ def build_graph(
             resolved += 1
             resolver.start_part()
             part = ModulePart(
-                builder.part(module), access.part(module), transactions.scopes(module)
+                builder.part(module),
+                access.part(module),
+                transactions.scopes(module),
+                module_state(resolver, module),
             )
             store.keep(module, part, resolver.consulted_modules())
         found.append(part)
@@ -77,7 +80,7 @@ def build_graph(
     progress(1)
     add_to_graph(graph, access, [scope for part in found for scope in part.transactions])
     progress(1)
-    add_state(graph, resolver)
+    add_state(graph, resolver, [part.state for part in found])
     progress(1)
     add_entry_points(graph, resolver)
     progress(1)

@@ -1,7 +1,7 @@
 """Each module's resolved part of the graph, kept in the analysis cache with the facts it was
 resolved from, so that after an edit only some modules are resolved again.
 
-A module's part (the nodes and edges of its code, the tables it reads and writes, its transaction scopes) is resolved
+A module's part (the nodes and edges of its code, the tables it reads and writes, its transaction scopes, the state it changes in process) is resolved
 from a clean slate (`Resolver.start_part`). It depends only on the module's facts, on the facts
 of the modules it read while being resolved (its `deps`, recorded with it), and on what all
 parts share (`context`): which modules exist, the excludes, and the models and tables of the
@@ -23,7 +23,7 @@ from decomposer.cache import Cache, content_key
 from decomposer.model.graph import Diagnostic, Edge, EdgeKind, Node, NodeKind, Site
 
 #: Bump when a part's record changes shape.
-PART_VERSION = "part-1"
+PART_VERSION = "part-2"
 
 
 @dataclass
@@ -31,6 +31,7 @@ class ModulePart:
     code: CodePart
     access: AccessPart
     transactions: list[Scope]
+    state: dict[str, list[dict[str, Any]]]  # scope -> the state it changes
 
 
 def context_key(version: str, resolver: Resolver, tables: Tables, excluded: Iterable[str]) -> str:
@@ -108,6 +109,7 @@ def _part_to_json(part: ModulePart) -> dict[str, Any]:
             [t.code, t.kind, t.first, t.last, [list(call) for call in t.calls]]
             for t in part.transactions
         ],
+        "state": part.state,
     }
 
 
@@ -142,7 +144,7 @@ def _part_from_json(record: Mapping[str, Any], rel: str) -> ModulePart:
         Scope(code_id, kind, first, last, tuple((callee, line) for callee, line in calls))
         for code_id, kind, first, last, calls in record["transactions"]
     ]
-    return ModulePart(code, access, transactions)
+    return ModulePart(code, access, transactions, record["state"])
 
 
 def _lines(found: Iterable[Site]) -> list[int]:

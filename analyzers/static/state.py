@@ -12,6 +12,7 @@ Recorded on the function (or class body, or module) that holds it, as
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -27,16 +28,29 @@ MUTATORS = frozenset({
 CACHE_DECORATORS = frozenset({"lru_cache", "cache", "cached", "memoize", "ttl_cache"})
 
 
-def add_state(graph: DependencyGraph, resolver: Resolver) -> None:
+def module_state(resolver: Resolver, module: str) -> dict[str, list[dict[str, Any]]]:
+    """The state one module's code changes at run time, by the scope that changes it (a part
+    of the module's resolved part, see parts.py)."""
+    scopes = resolver.modules[module]["scopes"]
+    containers = {name for name, _ in scopes.get(module, {}).get("u", ())}
     found: dict[str, list[dict[str, Any]]] = {}
-    for module, facts in sorted(resolver.modules.items()):
-        scopes = facts["scopes"]
-        containers = {name for name, _ in scopes.get(module, {}).get("u", ())}
-        for scope, data in sorted(scopes.items()):
-            if scope != module:
-                states = _scope_state(resolver, module, containers, scope, data)
-                if states:
-                    found.setdefault(scope, []).extend(states)
+    for scope, data in sorted(scopes.items()):
+        if scope != module:
+            states = _scope_state(resolver, module, containers, scope, data)
+            if states:
+                found[scope] = states
+    return found
+
+
+def add_state(
+    graph: DependencyGraph, resolver: Resolver, parts: Iterable[dict[str, list[dict[str, Any]]]]
+) -> None:
+    """A `state` record on the code that holds state: each module's (`module_state`), and
+    every function memoised in process."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for part in parts:
+        for scope, states in part.items():
+            found.setdefault(scope, []).extend(states)
     for def_id, record in resolver.defs.items():
         if any(d.rpartition(".")[2] in CACHE_DECORATORS for d in record[7]):
             found.setdefault(def_id, []).append(
