@@ -17,7 +17,7 @@ with its analysis cache; its truth file is the committed boundaries (a class-lev
     warm, reverted       the file restored
 
 The table gives wall seconds (with interpreter start-up), the analysis's share, the files
-parsed, whether the last analysis / last check were reused, the exit code, the violations,
+parsed, the modules resolved (the others' resolved parts reused from the cache), whether the last analysis / last check were reused, the exit code, the violations,
 the CPU seconds and peak RSS (from wait4: the check and the processes it waited for), and
 the one-minute load average when the run started (the machine may be shared). The issue's target: a warm check with one file changed in
 under 10 s on 2 cores.
@@ -80,6 +80,7 @@ def run_check(tree: Path, name: str, *args: str) -> dict[str, object]:
         "check s": summary["seconds"],
         "analysis s": "-" if reused else analysis["seconds"],
         "parsed": 0 if reused else analysis["cache"].get("misses", 0),
+        "resolved": "-" if reused or analysis["reused_last_run"] else analysis["modules_resolved"],
         "reused": "check" if reused else "analysis" if analysis["reused_last_run"] else "",
         "exit": code,
         "errors": summary["counts"]["errors"],

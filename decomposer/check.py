@@ -605,10 +605,13 @@ def check(
             graph, atoms, root, request, settings, boundaries, baseline_path, baseline
         )
         figures = analysis.summary
+        static = figures.get("analyzers", {}).get("static", {})
         summary["analysis"] = {
-            "files": figures.get("analyzers", {}).get("static", {}).get("files", 0),
+            "files": static.get("files", 0),
             "lines_of_code": figures.get("lines_of_code", 0),
             "reused_last_run": figures.get("reused_last_run", False),
+            # None when the last run's graph was reused: nothing was resolved
+            "modules_resolved": static.get("modules_resolved"),
             "cache": figures.get("cache", {}),
             "seconds": figures.get("seconds"),
         }
