@@ -9,6 +9,7 @@ keeps two dictionaries per edge where this keeps two entries.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -250,10 +251,9 @@ class DependencyGraph:
         return counts
 
     def count_edges(self) -> dict[str, int]:
-        counts = dict.fromkeys((k.value for k in EdgeKind), 0)
-        for edge in self.edges():
-            counts[edge.kind.value] += 1
-        return counts
+        # from the keys: an enum's `.value` per edge costs at a million lines
+        counts = Counter(kind for out in self._out.values() for _, kind in out)
+        return {kind.value: counts[kind] for kind in EdgeKind}
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DependencyGraph):
