@@ -9,10 +9,8 @@ Evidence, per scope of the resolved facts (see docs/data.md for the full list):
   attribute writes on a mapped instance (`item.reserved += 1`, the unit of work flushes them);
 - raw SQL: literals passed to execute()-like calls, and SQL constants where code uses them.
 
-Transactions: `transaction.atomic` (decorator, context manager), `with session.begin():`,
-`with <connection>:`, a context manager of the project that opens one, and functions that
-commit (`session.commit()`, `conn.commit()`, SQL BEGIN/COMMIT). The tables written inside,
-through every function called from inside too, become `same_transaction` edges.
+Transaction scopes, and the tables written inside them through every function called from
+inside too, are found with these writes (transactions.py).
 """
 
 from __future__ import annotations

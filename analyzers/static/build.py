@@ -9,7 +9,6 @@ from analyzers.static.access import Access
 from analyzers.static.entries import add_entry_points
 from analyzers.static.parts import ModulePart, PartStore, context_key
 from analyzers.static.resolve import GraphBuilder, Resolver
-from analyzers.static.runner import FACTS_VERSION
 from analyzers.static.state import add_state, module_state
 from analyzers.static.tables import Tables
 from analyzers.static.transactions import Transactions, add_to_graph
@@ -42,12 +41,8 @@ def build_graph(
     cache, keys = parts or (NoCache(), {})
     store = PartStore(
         cache,
-        {
-            module: keys.get(rel)
-            for module, rel in resolver.file_of.items()
-            if module in resolver.modules
-        },
-        context_key(FACTS_VERSION, resolver, tables, excluded),
+        {module: keys.get(resolver.file_of[module]) for module in resolver.modules},
+        context_key(resolver, tables, excluded),
     )
     builder = GraphBuilder(resolver)
     access = Access(resolver, tables)

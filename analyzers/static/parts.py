@@ -1,10 +1,11 @@
 """Each module's resolved part of the graph, kept in the analysis cache with the facts it was
 resolved from, so that after an edit only some modules are resolved again.
 
-A module's part (the nodes and edges of its code, the tables it reads and writes, its transaction scopes, the state it changes in process) is resolved
-from a clean slate (`Resolver.start_part`). It depends only on the module's facts, on the facts
-of the modules it read while being resolved (its `deps`, recorded with it), and on what all
-parts share (`context`): which modules exist, the excludes, and the models and tables of the
+A module's part (the nodes and edges of its code, the tables it reads and writes, its
+transaction scopes, the state it changes in process) is resolved from a clean slate
+(`Resolver.start_part`). It depends only on the module's facts, on the facts of the modules it
+read while being resolved (its `deps`, recorded with it), and on what all parts share
+(`context`): the versions, which modules exist, the excludes, and the models and tables of the
 whole tree. A part is reused while its own facts, and those of every module it read, are
 unchanged; a change to what all parts share resolves every module again.
 """
@@ -17,8 +18,10 @@ from typing import Any
 
 from analyzers.static.access import AccessPart
 from analyzers.static.resolve import CodePart, Resolver
+from analyzers.static.runner import FACTS_VERSION
 from analyzers.static.tables import Tables
 from analyzers.static.transactions import Scope
+from decomposer import __version__
 from decomposer.cache import Cache, content_key
 from decomposer.model.graph import Diagnostic, Edge, EdgeKind, Node, NodeKind, Site
 
@@ -34,11 +37,13 @@ class ModulePart:
     state: dict[str, list[dict[str, Any]]]  # scope -> the state it changes
 
 
-def context_key(version: str, resolver: Resolver, tables: Tables, excluded: Iterable[str]) -> str:
-    """What every part depends on besides the facts of the modules it read: the analyzer's
-    version (`version`), which modules exist, the excludes, the models and tables."""
+def context_key(resolver: Resolver, tables: Tables, excluded: Iterable[str]) -> str:
+    """What every part depends on besides the facts of the modules it read: the versions of
+    decomposer, of the facts and of the parts, which modules exist, the excludes, the models
+    and tables."""
     return content_key(
-        version,
+        __version__,
+        FACTS_VERSION,
         PART_VERSION,
         "\n".join(sorted(resolver.modules)),
         repr(sorted(resolver.duplicates)),

@@ -306,6 +306,10 @@ class Resolver:
         found = self._module_memo[ident] = current or None
         return found
 
+    def is_code(self, node_id: str) -> bool:
+        """Whether a module, class or function of the project has this id."""
+        return node_id in self.defs or node_id in self.modules
+
     def is_excluded(self, dotted: str) -> bool:
         parts = dotted.split(".")
         return any(".".join(parts[:i]) in self.excluded for i in range(1, len(parts) + 1))
@@ -403,13 +407,9 @@ class GraphBuilder:
         facts = r.modules[module]
         self._add_imports(rel, facts["imports"])
         for scope, data in facts["scopes"].items():
-            if self._known(scope):
+            if self.r.is_code(scope):
                 self._add_uses(rel, scope, data)
         return self._part
-
-    def _known(self, node_id: str) -> bool:
-        """Whether the graph has a node for a module, class or function id."""
-        return node_id in self.r.defs or node_id in self.r.modules
 
     def _add_def_node(self, def_id: str, record: list[Any]) -> None:
         _, kind, line, end_line, loc, parent, bases, decorators, *_ = record
@@ -426,7 +426,7 @@ class GraphBuilder:
         r = self.r
         line, parent, bases = record[2], record[5], record[6]
         rel = r.file_of[def_id]
-        if self._known(parent):
+        if self.r.is_code(parent):
             self._edge(parent, def_id, EdgeKind.CONTAINS, None)
         for base in bases:
             value = r.resolve_expr(parent, base)
@@ -460,7 +460,7 @@ class GraphBuilder:
                         Diagnostic(rel, "unresolved-import", f"cannot find {target}", line)
                     )
                 node = module  # a module-level value: the dependency is on its module
-            if node is not None and node != scope and self._known(scope):
+            if node is not None and node != scope and self.r.is_code(scope):
                 self._edge(scope, node, EdgeKind.IMPORTS, site, tags)
 
     def _add_uses(self, rel: str, scope: str, data: dict[str, list[Any]]) -> None:

@@ -48,7 +48,7 @@ class Transactions:
         r = self.r
         found = []
         for scope, data in sorted(r.modules[module]["scopes"].items()):
-            if scope not in r.defs and scope not in r.modules:
+            if not r.is_code(scope):
                 continue
             for kind, first, last in self._scopes(scope, data):
                 found.append(

@@ -251,3 +251,18 @@ def test_an_edit_to_the_models_resolves_every_module_again(tmp_path: Path) -> No
     assert resolved == modules, "the models and tables are what every part shares"
     after, _ = builds.build(reuse=True)
     assert _edges_from(after, "shop.views") != _edges_from(before, "shop.views")
+
+
+def test_a_part_that_read_facts_not_kept_is_not_kept_either(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "project", TREE)
+    cache = DiskCache(tmp_path / "cache")
+    sources, excluded, _ = discover(root, find_source_roots(root), DEFAULT_EXCLUDES)
+    keyed = file_keys(sources)
+    facts = {s.rel: collect_file(s.path.read_bytes(), s.module, s.is_package) for s, _ in keyed}
+    # widgets.py as if it changed while it was read: its facts are not those of any key
+    keys = {s.rel: None if s.rel.endswith("widgets.py") else key for s, key in keyed}
+    resolved = build_graph(DependencyGraph(), facts, excluded, parts=(cache, keys))
+    again = build_graph(DependencyGraph(), facts, excluded, parts=(cache, keys))
+    assert again < resolved == len(TREE)
+    # widgets.py itself, and uses_return.py that reads it, are resolved again every time
+    assert again == 2
