@@ -11,7 +11,7 @@ from analyzers.static.parts import ModulePart, PartStore, context_key
 from analyzers.static.resolve import GraphBuilder, Resolver
 from analyzers.static.state import add_state, module_state
 from analyzers.static.tables import Tables
-from analyzers.static.transactions import Transactions, add_to_graph
+from analyzers.static.transactions import Transactions, add_transactions
 from decomposer.cache import Cache, NoCache
 from decomposer.model.graph import DependencyGraph
 
@@ -73,7 +73,7 @@ def build_graph(
         access.add(part.access)
     access.add_to(graph)
     progress(1)
-    add_to_graph(graph, access, [scope for part in found for scope in part.transactions])
+    add_transactions(graph, access, [scope for part in found for scope in part.transactions])
     progress(1)
     add_state(graph, resolver, [part.state for part in found])
     progress(1)

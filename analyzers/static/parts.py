@@ -128,11 +128,12 @@ def _part_from_json(record: Mapping[str, Any], rel: str) -> ModulePart:
         return found
 
     code = CodePart()
+    node_kinds = {kind.value: kind for kind in NodeKind}
     for node_id, kind, line, end_line, loc, attrs in record["nodes"]:
-        code.nodes.append(Node(node_id, NodeKind(kind), rel, line, end_line, loc, attrs))
-    kinds = {kind.value: kind for kind in EdgeKind}
+        code.nodes.append(Node(node_id, node_kinds[kind], rel, line, end_line, loc, attrs))
+    edge_kinds = {kind.value: kind for kind in EdgeKind}
     for source, target, kind, count, lines, tags in record["edges"]:
-        edge_kind = kinds[kind]
+        edge_kind = edge_kinds[kind]
         code.edges[(source, target, edge_kind)] = Edge(
             source, target, edge_kind, count, 0, tuple(map(site, lines)), frozenset(tags)
         )
@@ -146,7 +147,7 @@ def _part_from_json(record: Mapping[str, Any], rel: str) -> ModulePart:
     for scope, pairs in record["joins"]:
         access.joins[scope] = {(a, b) for a, b in pairs}
     transactions = [
-        Scope(code_id, kind, first, last, tuple((callee, line) for callee, line in calls))
+        Scope(code_id, kind, first, last, tuple(map(tuple, calls)))
         for code_id, kind, first, last, calls in record["transactions"]
     ]
     return ModulePart(code, access, transactions, record["state"])

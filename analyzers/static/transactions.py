@@ -37,7 +37,7 @@ class Scope:
 class Transactions:
     """Where transaction scopes are, one module at a time (`scopes`: a part of the module's
     resolved part, see parts.py). The tables written inside come after, over the whole tree's
-    calls (`add_to_graph`)."""
+    calls (`add_transactions`)."""
 
     def __init__(self, resolver: Resolver) -> None:
         self.r = resolver
@@ -141,7 +141,7 @@ class Transactions:
         return summaries
 
 
-def add_to_graph(graph: DependencyGraph, access: Access, scopes: Iterable[Scope]) -> None:
+def add_transactions(graph: DependencyGraph, access: Access, scopes: Iterable[Scope]) -> None:
     """A `transactions` record on the code that opens each scope that writes: its own writes
     in the scope's lines, and everything the functions it calls there write."""
     reach = _Reach(graph, access)
