@@ -147,24 +147,31 @@ def add_transactions(graph: DependencyGraph, access: Access, scopes: Iterable[Sc
     reach = _Reach(graph, access)
     found: dict[str, list[dict[str, Any]]] = {}
     for scope in scopes:
-        written = [
-            (table, line)
+        # the scope's own writes and its calls in the order of their lines: a table is
+        # written first where it is first met
+        events: list[tuple[int, str, str | None]] = [
+            (line, table, None)
             for table, line in access.writes.get(scope.code, ())
             if scope.first <= line <= scope.last
         ]
-        written += [(table, line) for callee, line in scope.calls for table in reach(callee)]
+        events += [(line, "", callee) for callee, line in scope.calls]
+        events.sort(key=_line)
         tables: dict[str, int] = {}  # table -> the first line that writes it
-        for table, line in written:
-            tables[table] = min(tables.get(table, line), line)
+        for line, table, callee in events:
+            if callee is None:
+                tables.setdefault(table, line)
+            else:
+                for reached in reach(callee) - tables.keys():
+                    tables[reached] = line
         if not tables:
             continue
-        steps = sorted((line, table) for table, line in tables.items())
+        steps = sorted(zip(tables.values(), tables.keys(), strict=True))
         found.setdefault(scope.code, []).append(
             {
                 "kind": scope.kind,
                 "line": scope.first,
                 "tables": sorted(tables),
-                "steps": [[line, table] for line, table in steps],
+                "steps": list(map(list, steps)),
             }
         )
     for code, transactions in found.items():
@@ -213,6 +220,10 @@ class _Reach:
             for e in self.graph.out_edges(function, EdgeKind.CALLS)
             if self.graph.node(e.target).kind == NodeKind.FUNCTION
         )
+
+
+def _line(event: tuple[int, str, str | None]) -> int:
+    return event[0]
 
 
 def _top(dotted: str) -> str:

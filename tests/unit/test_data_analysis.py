@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 from decomposer.model.graph import DependencyGraph, EdgeKind, NodeKind
@@ -520,6 +522,39 @@ def test_django_atomic_covers_what_the_block_and_its_callees_write(graph_of) -> 
     ]
     assert transactions(graph, "shop.orders.service.cancel") == [("atomic", ["sales_order"])]
     assert transactions(graph, "shop.orders.service.plain") == []
+
+
+def test_a_transactions_steps_give_the_first_line_that_writes_each_table(graph_of) -> None:
+    source = """
+        from django.db import transaction
+        from shop.orders.models import Customer, Order
+
+        def make_customer():
+            return Customer.objects.create()
+
+        def make_both():
+            Order.objects.create()
+            return make_customer()
+
+        def place():
+            with transaction.atomic():
+                make_customer()  # first: sales_customer, through a call
+                Customer.objects.create()
+                Order.objects.create()  # first: sales_order, directly
+                make_both()  # sales_order again, and sales_customer
+    """
+    graph = graph_of({**DJANGO_SHOP, "shop/orders/service.py": source})
+    lines = textwrap.dedent(source).splitlines()
+
+    def line_of(text: str) -> int:
+        return next(n for n, line in enumerate(lines, 1) if text in line)
+
+    [record] = graph.node("shop.orders.service.place").attrs["transactions"]
+    assert record["tables"] == ["sales_customer", "sales_order"]
+    assert record["steps"] == [
+        [line_of("make_customer()  #"), "sales_customer"],
+        [line_of("Order.objects.create()  #"), "sales_order"],
+    ]
 
 
 def test_sql_transactions_commits_connections_and_context_managers(graph_of) -> None:
