@@ -583,9 +583,12 @@ def check(
         baseline = load_baseline(baseline_path, boundaries.level)
 
     # co-changes from git history are no dependency: the check never reads them, and leaving
-    # the history analyzer out keeps a warm cache warm across commits
+    # the history analyzer out keeps a warm cache warm across commits; nor does it compare use
+    # cases, so entry points are not looked for
     analyze_request = pipeline.AnalyzeRequest(
-        root, overrides={"history": False, **request.overrides}, use_cache=request.use_cache
+        root,
+        overrides={"history": False, "entry_points": False, **request.overrides},
+        use_cache=request.use_cache,
     )
     prepared = pipeline.prepare_analysis(analyze_request, registry=registry, progress=progress)
     cache = prepared.context.cache

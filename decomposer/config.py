@@ -42,6 +42,8 @@ class AnalyzeSettings:
     bots: tuple[str, ...] = ()
     #: Runtime trace files to merge (docs/trace-format.md), relative to the project root.
     traces: tuple[str, ...] = ()
+    #: Find the entry points (routes, tasks, signals, commands) and the code they start.
+    entry_points: bool = True
 
 
 _TYPES: dict[str, tuple[type[Any], ...]] = {
@@ -56,6 +58,7 @@ _TYPES: dict[str, tuple[type[Any], ...]] = {
     "max_files_per_commit": (int,),
     "bots": (list,),
     "traces": (list,),
+    "entry_points": (bool,),
 }
 
 

@@ -61,7 +61,8 @@ class StaticAnalyzer:
             file_timeout=context.settings.file_timeout,
             progress=context.progress.advance,
         )
-        context.progress.start("building the graph", PASSES)
+        entry_points = context.settings.entry_points
+        context.progress.start("building the graph", PASSES if entry_points else PASSES - 1)
         sql = read_sql_files(tree.sql, graph)
         keys = {s.rel: key if is_kept(facts[s.rel]) else None for s, key in tree.keyed}
         resolved = build_graph(
@@ -71,6 +72,7 @@ class StaticAnalyzer:
             sql,
             progress=context.progress.advance,
             parts=(context.cache, keys),
+            entry_points=entry_points,
         )
         changed = sum(any(d[0] == CHANGED for d in f["diagnostics"]) for f in facts.values())
         return {

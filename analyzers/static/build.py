@@ -26,13 +26,15 @@ def build_graph(
     sql_files: dict[str, dict[str, Any]] | None = None,
     progress: Callable[[int], None] = lambda done: None,
     parts: tuple[Cache, Mapping[str, str | None]] | None = None,
+    entry_points: bool = True,
 ) -> int:
     """Build the graph; return how many modules were resolved (the others' parts reused).
 
     `sql_files`: the summaries of the tree's .sql files (schemas), by path. `parts`: the cache
     that keeps each module's resolved part, and the cache key of every file's facts (None for
-    facts not kept). On a large tree the passes take a while each (half a minute in all at a
-    million lines): `progress` hears of every one."""
+    facts not kept). `entry_points`: whether to find them (the last pass). On a large tree the
+    passes take a while each (half a minute in all at a million lines): `progress` hears of
+    every one."""
     excluded = list(excluded)
     resolver = Resolver(facts_by_file, excluded)
     # the models first: they give `apps.get_model("shop", "Order")` its class, and a name
@@ -77,6 +79,7 @@ def build_graph(
     progress(1)
     add_state(graph, resolver, [part.state for part in found])
     progress(1)
-    add_entry_points(graph, resolver)
-    progress(1)
+    if entry_points:
+        add_entry_points(graph, resolver)
+        progress(1)
     return resolved

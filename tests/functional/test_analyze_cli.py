@@ -38,6 +38,27 @@ def test_json_summary_has_stable_keys(tree, cli, tmp_path) -> None:
     assert set(summary) >= {"nodes", "edges", "seconds", "cache", "output", "lines_of_code"}
 
 
+def test_entry_points_can_be_left_out(tree, cli, tmp_path) -> None:
+    files = {
+        **SHOP_LIKE,
+        "shop/web.py": "from flask import Flask\n\napp = Flask(__name__)\n\n"
+        "@app.route('/orders')\ndef orders():\n    return []\n",
+    }
+
+    def entries(settings: str) -> list[str]:
+        root = tree({**files, "pyproject.toml": f"[tool.decomposer]\n{settings}\n"})
+        out = tmp_path / "graph.json"
+        result = cli("analyze", root, "-o", out, "--no-cache")
+        assert result.exit_code == 0, result.output
+        return [n["id"] for n in json.loads(out.read_text())["nodes"] if n["kind"] == "entry"]
+
+    assert entries("") == ["entry:http:GET /orders"]
+    assert entries("entry_points = false") == []
+    root = tree({**files, "pyproject.toml": '[tool.decomposer]\nentry_points = "no"\n'})
+    result = cli("analyze", root)
+    assert result.exit_code == 2 and "'entry_points' should be bool" in result.output
+
+
 def test_missing_path_is_exit_2_with_one_sentence(cli, tmp_path) -> None:
     result = cli("analyze", tmp_path / "nope")
     assert result.exit_code == 2

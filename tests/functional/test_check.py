@@ -136,6 +136,15 @@ def test_the_recorded_baseline_passes(repo) -> None:
     assert check_json(".")[1]["reused_last_check"]
 
 
+def test_the_check_does_not_look_for_entry_points(repo, monkeypatch) -> None:
+    def refuse(graph, resolver) -> None:
+        raise AssertionError("the check's analysis looked for entry points")
+
+    monkeypatch.setattr("analyzers.static.build.add_entry_points", refuse)
+    code, summary = check_json(".", "--no-cache")
+    assert code == 0 and summary["analysis"]["modules_resolved"] == 43
+
+
 def test_the_baseline_is_sorted_one_entry_per_line_and_stable(repo) -> None:
     path = repo / ".decomposer" / "baseline.json"
     before = path.read_text()
