@@ -30,7 +30,7 @@ import os
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -251,6 +251,24 @@ class Boundaries:
     def assign(self, atoms: AtomGraph) -> tuple[dict[str, str], list[tuple[str, str]]]:
         """atom -> service or SHARED (atoms in no boundary are left out), and the
         (service, pattern) pairs that match nothing."""
+        service_of, used = self.matcher()
+        assignment = {}
+        for atom in atoms.atoms:
+            found = service_of(atom)
+            if found is not None:
+                assignment[atom] = found
+        unmatched = [(s, p) for s, p in self.patterns if p not in used]
+        if unmatched:  # a pattern may name a package whose atoms deeper patterns all took
+            names: set[str] = set()
+            for atom in atoms.atoms:
+                parts = atom.split(".")
+                names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+            unmatched = [(s, p) for s, p in unmatched if not _names_any(p, names)]
+        return assignment, unmatched
+
+    def matcher(self) -> tuple[Callable[[str], str | None], set[str]]:
+        """The service (or SHARED) of a dotted id, None for none; and the patterns it has
+        used so far."""
         literal: dict[str, list[tuple[str, str]]] = defaultdict(list)
         wild: list[tuple[re.Pattern[str], str, str]] = []
         for service, pattern in self.patterns:
@@ -289,19 +307,7 @@ class Boundaries:
                 memo[name] = found
             return memo[name]
 
-        assignment = {}
-        for atom in atoms.atoms:
-            found = service_of(atom)
-            if found is not None:
-                assignment[atom] = found
-        unmatched = [(s, p) for s, p in self.patterns if p not in used]
-        if unmatched:  # a pattern may name a package whose atoms deeper patterns all took
-            names: set[str] = set()
-            for atom in atoms.atoms:
-                parts = atom.split(".")
-                names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
-            unmatched = [(s, p) for s, p in unmatched if not _names_any(p, names)]
-        return assignment, unmatched
+        return service_of, used
 
 
 def _names_any(pattern: str, names: set[str]) -> bool:
@@ -595,19 +601,11 @@ def check(
     key = _result_key(prepared.key, request, settings, boundaries, baseline_path)
     summary = _cached_result(cache, key)
     if summary is None:
-        analysis = pipeline.run_analysis(prepared, keep=False)
-        try:
-            graph = analysis.graph()
-        except InputError:  # the last run's graph is damaged: drop it and analyse again
-            cache.put_text(pipeline.LAST_RUN, "null")
-            analysis = pipeline.run_analysis(prepared, keep=False)
-            graph = analysis.graph()
+        checked, figures, kept = _analyse(prepared, boundaries)
         progress.start("checking the boundaries", 1)
-        atoms = AtomGraph.from_graph(graph, boundaries.level)
         summary = _check_graph(
-            graph, atoms, root, request, settings, boundaries, baseline_path, baseline
+            checked, root, request, settings, boundaries, baseline_path, baseline
         )
-        figures = analysis.summary
         static = figures.get("analyzers", {}).get("static", {})
         summary["analysis"] = {
             "files": static.get("files", 0),
@@ -620,22 +618,71 @@ def check(
         }
         result = summary
         writing = request.update_baseline or request.tighten_baseline
-        if writing and request.use_cache and analysis.matches_key:
+        if writing and request.use_cache and kept:
             # the next check (a commit's) compares the same tree with the baseline just
             # written: its result is kept for it, from the graph at hand
             plain = replace(request, update_baseline=False, tighten_baseline=False)
             key = _result_key(prepared.key, plain, settings, boundaries, baseline_path)
             written = load_baseline(baseline_path, boundaries.level)
             result = _check_graph(
-                graph, atoms, root, plain, settings, boundaries, baseline_path, written
+                checked, root, plain, settings, boundaries, baseline_path, written
             )
             result["analysis"] = summary["analysis"]
-        if key is not None and analysis.matches_key:
+        if key is not None and kept:
             cache.put_text(RESULT, json.dumps({"key": key, "summary": result}))
         progress.advance()
     summary["reused_last_check"] = summary.get("reused_last_check", False)
     summary["seconds"] = round(time.perf_counter() - started, 3)
     return pipeline.Outcome(1 if summary["counts"]["errors"] else 0, summary)
+
+
+@dataclass
+class _Checked:
+    """What the rules read: the atom graph (`inside_calls`: the static calls between atoms of
+    one service it leaves out), and a graph with the tables and their foreign keys."""
+
+    graph: DependencyGraph
+    atoms: AtomGraph
+    inside_calls: int = 0
+
+
+def _analyse(
+    prepared: pipeline.PreparedAnalysis, boundaries: Boundaries
+) -> tuple[_Checked, dict[str, Any], bool]:
+    """The tree analysed for the check; the analysis's summary; whether its result may be
+    kept (no file changed while it was read).
+
+    When the static analyzer is the only one with anything to add (no traces, no analyzer
+    from another package), it makes the atom graph straight from each module's resolved
+    part, with only the edges that cross services: neither the graph nor the whole atom
+    graph is assembled (analyzers/static/crossing.py). Otherwise the graph is."""
+    context = prepared.context
+    names = {analyzer.name for analyzer in prepared.analyzers}
+    static = next((a for a in prepared.analyzers if a.name == "static"), None)
+    alone = names <= {"static", "history", "runtime"} and not context.settings.traces
+    if static is not None and alone and hasattr(static, "crossings"):
+        service_of, _ = boundaries.matcher()
+        found, figures = static.crossings(
+            context, boundaries.level, service_of, repr(boundaries.patterns)
+        )
+        summary = {
+            "lines_of_code": found.lines_of_code,
+            "analyzers": {"static": figures},
+            "reused_last_run": False,
+            "cache": {"hits": context.cache.hits, "misses": context.cache.misses},
+            "seconds": round(time.perf_counter() - prepared.started, 3),
+        }
+        checked = _Checked(found.graph, found.atoms, found.inside_calls)
+        return checked, summary, not figures.get("changed_during_analysis")
+    analysis = pipeline.run_analysis(prepared, keep=False)
+    try:
+        graph = analysis.graph()
+    except InputError:  # the last run's graph is damaged: drop it and analyse again
+        context.cache.put_text(pipeline.LAST_RUN, "null")
+        analysis = pipeline.run_analysis(prepared, keep=False)
+        graph = analysis.graph()
+    checked = _Checked(graph, AtomGraph.from_graph(graph, boundaries.level))
+    return checked, analysis.summary, analysis.matches_key
 
 
 def _refuse_outside(path: Path, root: Path, where: str) -> None:
@@ -700,8 +747,7 @@ def _cached_result(cache: Cache, key: str | None) -> dict[str, Any] | None:
 
 
 def _check_graph(
-    graph: DependencyGraph,
-    atoms: AtomGraph,
+    checked: _Checked,
     root: Path,
     request: CheckRequest,
     settings: CheckSettings,
@@ -709,8 +755,8 @@ def _check_graph(
     baseline_path: Path,
     baseline: Baseline,
 ) -> dict[str, Any]:
-    assignment, unmatched = boundaries.assign(atoms)
-    run = _Run(root, graph, atoms, assignment, boundaries, settings, baseline)
+    assignment, unmatched = boundaries.assign(checked.atoms)
+    run = _Run(root, checked, assignment, boundaries, settings, baseline)
     state = run.evaluate(suppress_all=request.update_baseline)
     written = None
     if request.update_baseline or request.tighten_baseline:
@@ -768,16 +814,16 @@ class _Run:
     def __init__(
         self,
         root: Path,
-        graph: DependencyGraph,
-        atoms: AtomGraph,
+        checked: _Checked,
         assignment: dict[str, str],
         boundaries: Boundaries,
         settings: CheckSettings,
         baseline: Baseline,
     ) -> None:
         self.root = root
-        self.graph = graph
-        self.atoms = atoms
+        self.graph = checked.graph
+        self.atoms = checked.atoms
+        self.inside_calls = checked.inside_calls
         self.assignment = assignment
         self.boundaries = boundaries
         self.settings = settings
@@ -817,7 +863,7 @@ class _Run:
                 ),
                 _index={},
             )
-        measured = metrics.crossing(atoms, self.assignment, owners)
+        measured = metrics.crossing(atoms, self.assignment, owners, self.inside_calls)
         state.metrics = {
             name: measured.overall.get(name)
             for name in METRIC_TOLERANCES

@@ -439,11 +439,15 @@ def crossing(
     atoms: AtomGraph,
     assignment: Mapping[str, str],
     owners: Mapping[str, TableOwnership] | None = None,
+    inside_calls: int = 0,
 ) -> Crossing:
     """The part of the metrics `decomposer check` compares with its baseline on every
     commit, without the rest of `evaluate`'s work. `owners`: `table_owners` of the same
-    atoms and assignment, when the caller has them already."""
+    atoms and assignment, when the caller has them already. `inside_calls`: the static calls
+    between atoms of one service that `atoms` leaves out (the check's atom graph of a static
+    analysis keeps only the edges that cross services)."""
     walk = _Walk.over(atoms, _groups(atoms, assignment), _index(atoms))
+    walk.static_calls[0] += inside_calls
     owners = table_owners(atoms, assignment) if owners is None else owners
     return _crossing(atoms, walk, _cycles(_dependencies(walk)), owners)
 

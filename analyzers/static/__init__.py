@@ -4,11 +4,13 @@ libcst and never imported or run."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from analyzers.static.build import PASSES, build_graph
+from analyzers.static.build import PASSES, build_graph, reduce_parts
+from analyzers.static.crossing import SHARE_VERSION, Crossings, assemble, share
 from analyzers.static.discovery import (
     DEFAULT_EXCLUDES,
     SourceFile,
@@ -16,6 +18,8 @@ from analyzers.static.discovery import (
     find_source_roots,
     relative,
 )
+from analyzers.static.parts import ModulePart
+from analyzers.static.resolve import Resolver
 from analyzers.static.runner import CHANGED, FACTS_VERSION, collect_all, file_keys, is_kept
 from analyzers.static.sql import summarize_file
 from decomposer.cache import content_key
@@ -74,6 +78,12 @@ class StaticAnalyzer:
             parts=(context.cache, keys),
             entry_points=entry_points,
         )
+        return self._figures(context, tree, facts, resolved)
+
+    @staticmethod
+    def _figures(
+        context: AnalysisContext, tree: _Tree, facts: dict[str, dict[str, Any]], resolved: int
+    ) -> dict[str, Any]:
         changed = sum(any(d[0] == CHANGED for d in f["diagnostics"]) for f in facts.values())
         return {
             "files": len(tree.keyed),
@@ -83,6 +93,41 @@ class StaticAnalyzer:
             # the graph is not that of the fingerprint: the pipeline does not keep it
             **({"changed_during_analysis": changed} if changed else {}),
         }
+
+    def crossings(
+        self,
+        context: AnalysisContext,
+        level: str,
+        service_of: Callable[[str], str | None],
+        boundaries: str,
+    ) -> tuple[Crossings, dict[str, Any]]:
+        """The atom graph `decomposer check` reads, with only the edges that cross services
+        (crossing.py), made without the graph; and the figures `analyze` would give.
+        `boundaries` stands for `service_of` in the cache: the modules' shares are kept
+        under it and the level."""
+        tree = self._tree(context)
+        context.progress.start("analysing files", len(tree.keyed))
+        facts = collect_all(
+            tree.keyed,
+            cache=context.cache,
+            jobs=context.settings.jobs or os.cpu_count() or 1,
+            file_timeout=context.settings.file_timeout,
+            progress=context.progress.advance,
+        )
+        context.progress.start("building the atom graph", 1)
+        sql = read_sql_files(tree.sql, DependencyGraph())
+        keys = {s.rel: key if is_kept(facts[s.rel]) else None for s, key in tree.keyed}
+
+        def reduce(resolver: Resolver, module: str, part: ModulePart) -> tuple[Any, set[str]]:
+            return share(resolver, module, part, level, service_of)
+
+        name = content_key(SHARE_VERSION, level, boundaries)
+        modules, shares = reduce_parts(
+            facts, tree.excluded, sql, (context.cache, keys), name, reduce
+        )
+        found = assemble(modules, shares, level)
+        context.progress.advance()
+        return found, self._figures(context, tree, facts, modules.resolved)
 
     def _tree(self, context: AnalysisContext) -> _Tree:
         if context not in self._trees:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from analyzers.static.access import AccessPart
 from analyzers.static.resolve import CodePart, Resolver
@@ -66,28 +66,53 @@ class PartStore:
         own = self.keys.get(module)
         return None if own is None else content_key(self.context, module, own)
 
-    def reuse(self, module: str, rel: str) -> ModulePart | None:
-        """The module's kept part, if nothing it was resolved from has changed."""
-        key = self._key(module)
-        record = self.cache.read(key) if key is not None else None
-        if not isinstance(record, dict):
+    def reuse(self, module: str, rel: str) -> tuple[ModulePart, dict[str, str]] | None:
+        """The module's kept part and what it was resolved from, if none of that changed."""
+        record = self._valid(self._key(module))
+        if record is None:
             return None
         try:
-            if any(self.keys.get(m) != k for m, k in record["deps"].items()):
-                return None
-            return _part_from_json(record, rel)
+            return _part_from_json(record, rel), record["deps"]
         except (AttributeError, KeyError, TypeError, ValueError):  # another shape: resolve again
             return None
 
-    def keep(self, module: str, part: ModulePart, consulted: set[str]) -> None:
-        """Keep a part just resolved, with the facts of every module it read."""
+    def keep(self, module: str, part: ModulePart, consulted: set[str]) -> dict[str, str] | None:
+        """Keep a part just resolved, with the facts of every module it read; return those
+        (None when one of them is not kept, nor then the part)."""
         key = self._key(module)
-        if key is None or not self.cache.writable:
-            return
         deps = {m: self.keys.get(m) for m in sorted(consulted | {module})}
-        if None in deps.values():
-            return
-        self.cache.put(key, {"deps": deps, **_part_to_json(part)})
+        if key is None or None in deps.values():
+            return None
+        found = cast(dict[str, str], deps)
+        if self.cache.writable:
+            self.cache.put(key, {"deps": found, **_part_to_json(part)})
+        return found
+
+    def reuse_reduction(self, name: str, module: str) -> Any | None:
+        """What `name` kept of the module's part, if nothing it came from changed."""
+        key = self._key(module)
+        record = self._valid(content_key(name, key) if key is not None else None)
+        return None if record is None else record.get("value")
+
+    def keep_reduction(
+        self, name: str, module: str, value: Any, deps: dict[str, str], read: set[str]
+    ) -> None:
+        """Keep what `name` made of the module's part (whose facts it came from: `deps`),
+        also reading the facts of the modules in `read`."""
+        key = self._key(module)
+        found = {**deps, **{m: self.keys.get(m) for m in sorted(read - deps.keys())}}
+        if key is not None and None not in found.values() and self.cache.writable:
+            self.cache.put(content_key(name, key), {"deps": found, "value": value})
+
+    def _valid(self, key: str | None) -> dict[str, Any] | None:
+        """The record under `key`, if the facts of every module it was made from are those
+        of today."""
+        record = self.cache.read(key) if key is not None else None
+        if not isinstance(record, dict) or not isinstance(record.get("deps"), dict):
+            return None
+        if any(self.keys.get(m) != k for m, k in record["deps"].items()):
+            return None
+        return record
 
 
 # -- records: sites are lines, all in the module's own file -------------------------------------

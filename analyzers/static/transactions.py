@@ -11,7 +11,7 @@ the functions it calls write, transitively.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -144,14 +144,37 @@ class Transactions:
 def add_transactions(graph: DependencyGraph, access: Access, scopes: Iterable[Scope]) -> None:
     """A `transactions` record on the code that opens each scope that writes: its own writes
     in the scope's lines, and everything the functions it calls there write."""
-    reach = _Reach(graph, access)
+
+    def callees(function: str) -> list[str]:
+        if function not in graph:
+            return []
+        return sorted(
+            e.target
+            for e in graph.out_edges(function, EdgeKind.CALLS)
+            if graph.node(e.target).kind == NodeKind.FUNCTION
+        )
+
+    found = transaction_records(scopes, access.writes, callees)
+    for code, transactions in found.items():
+        node = graph.node(code)
+        graph.replace_node(replace(node, attrs={**node.attrs, "transactions": transactions}))
+
+
+def transaction_records(
+    scopes: Iterable[Scope],
+    writes: Mapping[str, list[tuple[str, int]]],
+    callees: Callable[[str], Iterable[str]],
+) -> dict[str, list[dict[str, Any]]]:
+    """code -> the record of each of its scopes that writes. `writes`: each function's own
+    writes, (table, line); `callees`: the project functions a function calls."""
+    reach = _Reach(writes, callees)
     found: dict[str, list[dict[str, Any]]] = {}
     for scope in scopes:
         # the scope's own writes and its calls in the order of their lines: a table is
         # written first where it is first met
         events: list[tuple[int, str, str | None]] = [
             (line, table, None)
-            for table, line in access.writes.get(scope.code, ())
+            for table, line in writes.get(scope.code, ())
             if scope.first <= line <= scope.last
         ]
         events += [(line, "", callee) for callee, line in scope.calls]
@@ -174,17 +197,19 @@ def add_transactions(graph: DependencyGraph, access: Access, scopes: Iterable[Sc
                 "steps": list(map(list, steps)),
             }
         )
-    for code, transactions in found.items():
-        node = graph.node(code)
-        graph.replace_node(replace(node, attrs={**node.attrs, "transactions": transactions}))
+    return found
 
 
 class _Reach:
     """The tables a function writes, itself or through the functions it calls."""
 
-    def __init__(self, graph: DependencyGraph, access: Access) -> None:
-        self.graph = graph
-        self.access = access
+    def __init__(
+        self,
+        writes: Mapping[str, list[tuple[str, int]]],
+        callees: Callable[[str], Iterable[str]],
+    ) -> None:
+        self.writes = writes
+        self.callees = callees
         self._reach: dict[str, frozenset[str]] = {}
 
     def __call__(self, start: str) -> frozenset[str]:
@@ -193,7 +218,7 @@ class _Reach:
         if start in self._reach:
             return self._reach[start]
         found = {start: self._own_writes(start)}
-        stack = [(start, iter(self._callees(start)))]
+        stack = [(start, iter(self.callees(start)))]
         while stack:
             node, callees = stack[-1]
             callee = next(callees, None)
@@ -206,20 +231,11 @@ class _Reach:
                 found[node] |= self._reach[callee]
             elif callee not in found:
                 found[callee] = self._own_writes(callee)
-                stack.append((callee, iter(self._callees(callee))))
+                stack.append((callee, iter(self.callees(callee))))
         return self._reach[start]
 
     def _own_writes(self, function: str) -> set[str]:
-        return {table for table, _ in self.access.writes.get(function, ())}
-
-    def _callees(self, function: str) -> Iterable[str]:
-        if function not in self.graph:
-            return ()
-        return sorted(
-            e.target
-            for e in self.graph.out_edges(function, EdgeKind.CALLS)
-            if self.graph.node(e.target).kind == NodeKind.FUNCTION
-        )
+        return {table for table, _ in self.writes.get(function, ())}
 
 
 def _line(event: tuple[int, str, str | None]) -> int:

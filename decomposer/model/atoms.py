@@ -16,7 +16,7 @@ all read the same small structure instead of walking the graph again.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -170,10 +170,15 @@ class AtomGraph:
         for edge in graph.edges():  # once: walking a large graph's edges is not free
             by_kind[edge.kind].append(edge)
         parents = {e.target: e.source for e in by_kind[EdgeKind.CONTAINS]}
-        atom_of: dict[str, str] = {}
+
+        def kind_of(node_id: str) -> NodeKind | None:
+            node = code.get(node_id)
+            return None if node is None else node.kind
+
+        folded: dict[str, str] = {}
         for node_id in sorted(code):
-            atom_of[node_id] = _atom(node_id, code, parents, level, atom_of)
-        atoms = tuple(sorted(set(atom_of.values())))
+            atom_of(node_id, level, kind_of, parents.get, folded)
+        atoms = tuple(sorted(set(folded.values())))
         edges: dict[tuple[str, str, EdgeKind], list[Edge]] = defaultdict(list)
         access: dict[tuple[str, str, str], list[Edge]] = defaultdict(list)
         for kind in CODE_KINDS:  # a loop per kind: at a million lines, per-edge tests cost
@@ -182,27 +187,27 @@ class AtomGraph:
             for edge in by_kind[kind]:
                 if skip_hunks and "hunks" in edge.tags:
                     continue
-                source, target = atom_of.get(edge.source), atom_of.get(edge.target)
+                source, target = folded.get(edge.source), folded.get(edge.target)
                 if source and target and source != target:
                     edges[(source, target, kind)].append(edge)
         for kind in _ACCESS:
             for edge in by_kind[kind]:
-                source = atom_of.get(edge.source)
+                source = folded.get(edge.source)
                 if source:
                     access[(source, _table(edge.target), kind.value)].append(edge)
         entries: dict[str, set[str]] = defaultdict(set)
         for edge in by_kind[EdgeKind.HANDLES]:
-            if edge.target in atom_of:
-                entries[edge.source].add(atom_of[edge.target])
+            if edge.target in folded:
+                entries[edge.source].add(folded[edge.target])
         nodes = {atom: code[atom] for atom in atoms}
-        for atom, attrs in _folded_attrs(code, atom_of).items():
+        for atom, attrs in _folded_attrs(code, folded).items():
             nodes[atom] = replace(nodes[atom], attrs={**nodes[atom].attrs, **attrs})
         transactions = []
         for node_id, node in sorted(code.items()):
             for found in node.attrs.get("transactions", ()):
                 transactions.append(
                     Transaction(
-                        atom_of[node_id],
+                        folded[node_id],
                         found["kind"],
                         found["line"],
                         frozenset(found["tables"]),
@@ -213,12 +218,12 @@ class AtomGraph:
             level=level,
             atoms=atoms,
             nodes=nodes,
-            atom_of=atom_of,
+            atom_of=folded,
             modules={atom: _module(atom, code, parents) for atom in atoms},
-            edges=tuple(_summed(key, found) for key, found in sorted(edges.items())),
+            edges=tuple(summed(key, found) for key, found in sorted(edges.items())),
             tables=tuple(sorted(_table(n.id) for n in graph.nodes(NodeKind.TABLE))),
             access=tuple(
-                Access(atom, table, kind, sum(e.count for e in found), _sites(found))
+                Access(atom, table, kind, sum(e.count for e in found), sites_of(found))
                 for (atom, table, kind), found in sorted(access.items())
             ),
             foreign_keys=tuple(
@@ -239,31 +244,33 @@ _CODE = (NodeKind.MODULE, NodeKind.CLASS, NodeKind.FUNCTION)
 _ACCESS = (EdgeKind.READS, EdgeKind.WRITES)
 
 
-def _atom(
+def atom_of(
     node_id: str,
-    code: dict[str, Node],
-    parents: dict[str, str],
     level: str,
+    kind_of: Callable[[str], NodeKind | None],
+    parent_of: Callable[[str], str | None],
     memo: dict[str, str],
 ) -> str:
-    """The atom a code node folds into at `level`."""
+    """The atom a code node folds into at `level`. `kind_of` gives a code id's kind (None for
+    anything else), `parent_of` the code that contains it (None at the top)."""
     if node_id in memo:
         return memo[node_id]
-    node = code[node_id]
-    parent = parents.get(node_id)
-    if node.kind == NodeKind.MODULE or parent not in code:
+    kind = kind_of(node_id)
+    parent = parent_of(node_id)
+    parent_kind = kind_of(parent) if parent is not None else None
+    if kind == NodeKind.MODULE or parent is None or parent_kind is None:
         atom = node_id
-    elif code[parent].kind == NodeKind.MODULE and level != "module":
+    elif parent_kind == NodeKind.MODULE and level != "module":
         atom = node_id  # a top-level class or function
     elif (
         level == "function"
-        and node.kind == NodeKind.FUNCTION
-        and code[parent].kind == NodeKind.CLASS
-        and code[parents.get(parent, "")].kind == NodeKind.MODULE
+        and kind == NodeKind.FUNCTION
+        and parent_kind == NodeKind.CLASS
+        and kind_of(parent_of(parent) or "") == NodeKind.MODULE
     ):
         atom = node_id  # a method of a top-level class
     else:
-        atom = _atom(parent, code, parents, level, memo)
+        atom = atom_of(parent, level, kind_of, parent_of, memo)
     memo[node_id] = atom
     return atom
 
@@ -280,12 +287,13 @@ def _folded_attrs(code: dict[str, Node], atom_of: dict[str, str]) -> dict[str, d
             if values:
                 found[atom_of[node_id]][key].extend(values)
     return {
-        atom: {key: _distinct(values) for key, values in attrs.items()}
+        atom: {key: distinct(values) for key, values in attrs.items()}
         for atom, attrs in found.items()
     }
 
 
-def _distinct(values: list) -> list:
+def distinct(values: list) -> list:
+    """The values without repeats (JSON values: compared by their repr), in order."""
     seen, kept = set(), []
     for value in values:
         key = repr(value)
@@ -302,22 +310,26 @@ def _module(atom: str, code: dict[str, Node], parents: dict[str, str]) -> str:
     return current
 
 
-def _summed(key: tuple[str, str, EdgeKind], found: list[Edge]) -> AtomEdge:
+def summed(key: tuple[str, str, EdgeKind], found: list[Edge]) -> AtomEdge:
+    """The atom edge `key` (source, target, kind) of the graph's edges folded into it."""
     source, target, kind = key
     if len(found) == 1:  # most atom edges: one edge, nothing to add up
         edge = found[0]
-        return AtomEdge(source, target, kind, edge.static_count, edge.runtime_count, _sites(found))
+        return AtomEdge(
+            source, target, kind, edge.static_count, edge.runtime_count, sites_of(found)
+        )
     return AtomEdge(
         source,
         target,
         kind,
         sum(e.static_count for e in found),
         sum(e.runtime_count for e in found),
-        _sites(found),
+        sites_of(found),
     )
 
 
-def _sites(edges: list[Edge]) -> tuple[Site, ...]:
+def sites_of(edges: list[Edge]) -> tuple[Site, ...]:
+    """The edges' sites, sorted, without repeats, at most 20."""
     if len(edges) == 1 and len(edges[0].sites) <= 1:  # most edges: nothing to merge
         return edges[0].sites
     return tuple(sorted({site for e in edges for site in e.sites}))[:20]

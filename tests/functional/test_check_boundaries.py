@@ -10,6 +10,7 @@ from decomposer.check import (
     Boundaries,
     CheckSettings,
     Comments,
+    _Checked,
     _Run,
     parse_check_settings,
 )
@@ -159,8 +160,7 @@ def test_rules_on_a_small_tree(graph_of, tmp_path) -> None:
     settings = CheckSettings(services={"orders": ("shop.orders",)})
     run = _Run(
         tmp_path / "project",
-        graph,
-        atoms,
+        _Checked(graph, atoms),
         assignment,
         boundaries,
         settings,

@@ -3,6 +3,7 @@ after any edit, a build that reuses the kept parts gives the graph of a build fr
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import shutil
@@ -266,3 +267,75 @@ def test_a_part_that_read_facts_not_kept_is_not_kept_either(tmp_path: Path) -> N
     assert again < resolved == len(TREE)
     # widgets.py itself, and uses_return.py that reads it, are resolved again every time
     assert again == 2
+
+
+# -- the check's atom graph, made from the parts alone ------------------------------------------
+
+
+@pytest.mark.parametrize("sample", ["shop", "travel", "clinic"])
+def test_the_checks_atom_graph_from_the_parts_checks_as_the_whole_graph_does(
+    sample: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from analyzers.static import StaticAnalyzer
+    from decomposer.check import RESULT, CheckRequest, check
+    from decomposer.plugins import default_registry
+
+    root = tmp_path / sample
+    shutil.copytree(SAMPLES / sample, root, ignore=shutil.ignore_patterns("tests", "__pycache__"))
+    (root / "expected_decomposition.json").rename(root / "boundaries.json")
+    (root / "pyproject.toml").write_text(
+        '[tool.decomposer]\njobs = 1\n\n[tool.decomposer.check]\nproposal = "boundaries.json"\n'
+    )
+
+    def checked(*, whole_graph: bool, **flags: bool) -> dict[str, Any]:
+        with monkeypatch.context() as patch:
+            if whole_graph:  # as when another analyzer adds to the graph
+                patch.delattr(StaticAnalyzer, "crossings")
+            # not the last check's result (an edit may touch only files left out, migrations)
+            DiskCache(root / ".decomposer" / "cache").put_text(RESULT, "null")
+            request = CheckRequest(root, cwd=root, use_cache=not whole_graph, **flags)
+            summary = check(request, registry=default_registry()).summary
+        assert not summary["reused_last_check"]
+        return summary
+
+    compared = ("violations", "suppressed", "improvements", "counts", "metrics", "services")
+    recorded = checked(whole_graph=False, update_baseline=True)  # keeps every module's share
+    modules = recorded["analysis"]["modules_resolved"]
+    rng = random.Random(sample)  # the same edits on every run
+    resolved, violations = [], 0
+    for step in range(8):
+        # a new call across services half-way, beside the random edits
+        what = coupling_edit(root) if step == 4 else random_edit(root, rng)
+        shares = checked(whole_graph=False)
+        whole = checked(whole_graph=True)
+        assert {k: shares[k] for k in compared} == {k: whole[k] for k in compared}, what
+        resolved.append(shares["analysis"]["modules_resolved"])
+        violations += len(shares["violations"])
+    assert min(resolved) < modules  # some shares were reused, not every module resolved again
+    # what was compared: code that crosses services, and edits the baseline did not have
+    assert shares["metrics"]["cross_service_edges"]["current"] > 0 and violations > 0
+
+
+def coupling_edit(root: Path) -> str:
+    """A function added to the module of the first service's first member, and to that
+    service, calling the first member of the last service."""
+    boundaries = json.loads((root / "boundaries.json").read_text())
+    services = boundaries["services"]
+    first, last = min(services), max(services)
+    source, target = services[first]["members"][0], services[last]["members"][0]
+    parts = source.split(".")
+    module = next(
+        ".".join(parts[:i]) for i in range(len(parts), 0, -1) if _file(root, parts[:i]) is not None
+    )
+    path = _file(root, module.split("."))
+    assert path is not None
+    target_module, _, name = target.rpartition(".")
+    code = f"\n\ndef added_coupling():\n    from {target_module} import {name}\n\n    return {name}()\n"
+    path.write_text(path.read_text() + code)
+    services[first]["members"].append(f"{module}.added_coupling")
+    (root / "boundaries.json").write_text(json.dumps(boundaries))
+    return f"a call of {target} ({last}) added to {module} ({first})"
+
+
+def _file(root: Path, parts: list[str]) -> Path | None:
+    return next(root.rglob("/".join(parts) + ".py"), None)
