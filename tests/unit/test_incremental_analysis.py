@@ -220,9 +220,7 @@ def test_a_warm_check_after_each_kind_of_edit_equals_a_cold_one(shop: Path) -> N
         assert again == cold, name
 
 
-def test_a_check_rebuilds_a_damaged_last_graph_instead_of_failing(
-    shop: Path, monkeypatch
-) -> None:
+def test_a_check_rebuilds_a_damaged_last_graph_instead_of_failing(shop: Path, monkeypatch) -> None:
     from analyzers.static import StaticAnalyzer
 
     # the check reads a graph only when another analyzer has something to add, as when the
