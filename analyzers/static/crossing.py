@@ -6,7 +6,8 @@ no metric of the check but one: the static calls inside services count towards I
 denominator, so each module's share keeps their number (`inside_calls`). A module's share
 (`share`) is kept in the cache beside its part and reused on the same terms (parts.py), under
 a name that holds the level and the boundaries. Everything else comes out as `from_graph`
-makes it from the whole graph: the tests compare the two.
+makes it from the whole graph (the tests compare the two), but for the steps of each
+transaction, which no rule reads: its tables are there.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from analyzers.static.build import Modules
 from analyzers.static.parts import ModulePart
 from analyzers.static.resolve import Resolver
 from analyzers.static.tables import table_id
-from analyzers.static.transactions import Scope, transaction_records
+from analyzers.static.transactions import Reach, Scope, first_writes
 from decomposer.model.atoms import (
     CODE_KINDS,
     Access,
@@ -187,18 +188,16 @@ def assemble(modules: Modules, shares: dict[str, dict[str, Any]], level: str) ->
     for atom, pairs in joins.items():
         node = nodes[atom]
         nodes[atom] = Node(node.id, node.kind, node.file, attrs={"sql_joins": pairs})
-    records = transaction_records(scopes, writes, lambda f: callees.get(f, ()))
-    transactions = [
-        Transaction(
-            atom_of_code[code],
-            found["kind"],
-            found["line"],
-            frozenset(found["tables"]),
-            tuple((line, table) for line, table in found["steps"]),
-        )
-        for code in sorted(records)
-        for found in records[code]
-    ]
+    reach = Reach(writes, lambda function: callees.get(function, ()))
+    opened = []  # (code, the order it was met in, the transaction)
+    for order, scope in enumerate(scopes):
+        written = first_writes(scope, writes, reach)
+        if written:
+            atom = atom_of_code[scope.code]
+            opened.append(
+                (scope.code, order, Transaction(atom, scope.kind, scope.first, frozenset(written)))
+            )
+    transactions = [transaction for _, _, transaction in sorted(opened)]
     foreign_keys = sorted(
         (e.source.removeprefix("table:"), e.target.removeprefix("table:"))
         for e in graph.edges(EdgeKind.FOREIGN_KEY)

@@ -167,25 +167,10 @@ def transaction_records(
 ) -> dict[str, list[dict[str, Any]]]:
     """code -> the record of each of its scopes that writes. `writes`: each function's own
     writes, (table, line); `callees`: the project functions a function calls."""
-    reach = _Reach(writes, callees)
+    reach = Reach(writes, callees)
     found: dict[str, list[dict[str, Any]]] = {}
     for scope in scopes:
-        # the scope's own writes and its calls in the order of their lines: a table is
-        # written first where it is first met
-        events: list[tuple[int, str, str | None]] = [
-            (line, table, None)
-            for table, line in writes.get(scope.code, ())
-            if scope.first <= line <= scope.last
-        ]
-        events += [(line, "", callee) for callee, line in scope.calls]
-        events.sort(key=_line)
-        tables: dict[str, int] = {}  # table -> the first line that writes it
-        for line, table, callee in events:
-            if callee is None:
-                tables.setdefault(table, line)
-            else:
-                for reached in reach(callee) - tables.keys():
-                    tables[reached] = line
+        tables = first_writes(scope, writes, reach)
         if not tables:
             continue
         steps = sorted(zip(tables.values(), tables.keys(), strict=True))
@@ -200,7 +185,30 @@ def transaction_records(
     return found
 
 
-class _Reach:
+def first_writes(
+    scope: Scope, writes: Mapping[str, list[tuple[str, int]]], reach: Reach
+) -> dict[str, int]:
+    """table -> the first line of the scope that writes it, itself or through a call."""
+    # the scope's own writes and its calls in the order of their lines: a table is
+    # written first where it is first met
+    events: list[tuple[int, str, str | None]] = [
+        (line, table, None)
+        for table, line in writes.get(scope.code, ())
+        if scope.first <= line <= scope.last
+    ]
+    events += [(line, "", callee) for callee, line in scope.calls]
+    events.sort(key=_line)
+    tables: dict[str, int] = {}
+    for line, table, callee in events:
+        if callee is None:
+            tables.setdefault(table, line)
+        else:
+            for reached in reach(callee) - tables.keys():
+                tables[reached] = line
+    return tables
+
+
+class Reach:
     """The tables a function writes, itself or through the functions it calls."""
 
     def __init__(
