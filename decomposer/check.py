@@ -362,8 +362,14 @@ class Baseline:
     entries: Mapping[str, Mapping[str, Mapping[str, Any]]]
     metrics: Mapping[str, float | int | None]
     exists: bool = True
-    #: (section, key) -> line of the entry in the file, for annotations
-    lines: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    #: the file it was read from
+    path: Path | None = None
+
+    @cached_property
+    def lines(self) -> Mapping[tuple[str, str], int]:
+        """(section, key) -> line of the entry in the file, for annotations: read when a
+        stale entry is reported."""
+        return _entry_lines(self.path) if self.path is not None else {}
 
     @classmethod
     def empty(cls, level: str) -> Baseline:
@@ -428,7 +434,7 @@ def load_baseline(path: Path, level: str) -> Baseline:
             f"baseline {path} was recorded at the {recorded} level; the check runs at {level}",
             hint="record it again: decomposer check --update-baseline",
         )
-    return Baseline(level, entries, values, lines=_entry_lines(path))
+    return Baseline(level, entries, values, path=path)
 
 
 _REBUILD = "fix it, or record it again with decomposer check --update-baseline"

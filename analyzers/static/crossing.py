@@ -37,7 +37,7 @@ from decomposer.model.graph import DependencyGraph, Edge, EdgeKind, Node, NodeKi
 from decomposer.truth import SHARED
 
 #: Bump when a share's record changes shape.
-SHARE_VERSION = "share-1"
+SHARE_VERSION = "share-2"
 
 _CODE_KINDS = frozenset(CODE_KINDS)
 _CALLS = EdgeKind.CALLS
@@ -93,7 +93,8 @@ def share(
     folded: dict[tuple[str, str, EdgeKind], list[Edge]] = defaultdict(list)
     callees: dict[str, list[str]] = defaultdict(list)
     for (source, target, kind), edge in part.code.edges.items():
-        if kind == _CALLS and kind_of(target) == NodeKind.FUNCTION:
+        # the calls a transaction's reach follows: from a function to a function
+        if kind == _CALLS and kind_of(target) == kind_of(source) == NodeKind.FUNCTION:
             callees[source].append(target)
         if kind in _CODE_KINDS:
             a, b = atom(source), atom(target)
