@@ -41,6 +41,7 @@ from decomposer.cache import Cache, content_key
 from decomposer.config import load_check_table, raise_problems
 from decomposer.errors import ConfigError, InputError
 from decomposer.files import read_json, write_json
+from decomposer.lifetime import outlive
 from decomposer.model.atoms import DEFAULT_LEVEL, LEVELS, AtomGraph
 from decomposer.model.graph import DependencyGraph, EdgeKind, Site
 from decomposer.model.proposal import parse_proposal
@@ -608,6 +609,7 @@ def check(
     summary = _cached_result(cache, key)
     if summary is None:
         checked, figures, kept = _analyse(prepared, boundaries)
+        outlive(checked)
         progress.start("checking the boundaries", 1)
         summary = _check_graph(
             checked, root, request, settings, boundaries, baseline_path, baseline

@@ -18,6 +18,7 @@ from decomposer.decompose import complete
 from decomposer.decompose import decompose as run_strategy
 from decomposer.errors import ConfigError, DecomposerError, InputError
 from decomposer.files import dumps, output_file, read_json, write_json, write_text
+from decomposer.lifetime import outlive
 from decomposer.model.atoms import DEFAULT_LEVEL, AtomGraph
 from decomposer.model.graph import DependencyGraph, NodeKind
 from decomposer.model.graph_json import SCHEMA as GRAPH_SCHEMA
@@ -157,6 +158,7 @@ def run_analysis(prepared: PreparedAnalysis, *, keep: bool = True) -> Analysis:
         analysis = Analysis(summary, key, _text=graph_text)
     else:
         graph = DependencyGraph()
+        outlive(graph)
         figures = {a.name: a.analyze(prepared.context, graph) for a in prepared.analyzers}
         summary = summarize(graph) | {"analyzers": figures}
         analysis = Analysis(summary, key, _graph=graph)

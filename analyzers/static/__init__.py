@@ -24,6 +24,7 @@ from analyzers.static.runner import CHANGED, FACTS_VERSION, collect_all, file_ke
 from analyzers.static.sql import summarize_file
 from decomposer.cache import content_key
 from decomposer.errors import ConfigError
+from decomposer.lifetime import outlive
 from decomposer.model.graph import DependencyGraph, Diagnostic
 from decomposer.plugins import AnalysisContext
 
@@ -78,6 +79,7 @@ class StaticAnalyzer:
             parts=(context.cache, keys),
             entry_points=entry_points,
         )
+        outlive(facts)
         return self._figures(context, tree, facts, resolved)
 
     @staticmethod
@@ -126,6 +128,7 @@ class StaticAnalyzer:
             facts, tree.excluded, sql, (context.cache, keys), name, reduce
         )
         found = assemble(modules, shares, level)
+        outlive(facts, modules, shares)
         context.progress.advance()
         return found, self._figures(context, tree, facts, modules.resolved)
 
