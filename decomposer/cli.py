@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from decomposer import check, check_formats, console, pipeline
+from decomposer import check, check_formats, console, lifetime, pipeline
 from decomposer.errors import DecomposerError
 from decomposer.plugins import Registry, default_registry, discover
 
@@ -421,7 +421,8 @@ def _run(
         console.stderr.print("interrupted: files already written are complete, none is half-done")
         raise typer.Exit(INTERRUPTED) from None
     finally:
-        gc.enable()
+        if not lifetime.keeps():  # the command line ends without collecting (lifetime.py)
+            gc.enable()
     if output_format is Format.json:
         console.render_json(outcome.summary)
     else:

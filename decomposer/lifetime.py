@@ -3,7 +3,8 @@
 At a million lines a command holds structures of millions of objects (every file's facts,
 the resolver's index, the graph). Freeing them takes a second or more, spent for nothing when
 the process ends right after: the command line (`decomposer.__main__`) keeps what `outlive`
-is given and ends without freeing anything, once its output is written. Called as a library,
+is given and ends without freeing anything, once its output is written; nor does it turn the
+garbage collector back on after the command, which would walk all of it. Called as a library,
 `outlive` keeps nothing.
 """
 
@@ -22,3 +23,8 @@ def outlive(*objects: object) -> None:
     """Keep these until the process ends, when the command line asked for it."""
     if _kept is not None:
         _kept.extend(objects)
+
+
+def keeps() -> bool:
+    """Whether the command line asked `outlive` to keep what it is given."""
+    return _kept is not None
