@@ -79,7 +79,6 @@ class StaticAnalyzer:
             parts=(context.cache, keys),
             entry_points=entry_points,
         )
-        outlive(facts)
         return self._figures(context, tree, facts, resolved)
 
     @staticmethod

@@ -13,7 +13,6 @@ from analyzers.static.state import add_state, module_state
 from analyzers.static.tables import Tables
 from analyzers.static.transactions import Transactions, add_transactions
 from decomposer.cache import Cache, NoCache
-from decomposer.lifetime import outlive
 from decomposer.model.graph import DependencyGraph
 
 #: The passes of `build_graph`, each reported to `progress` when it is done.
@@ -103,7 +102,6 @@ def build_graph(
     if entry_points:
         add_entry_points(graph, resolver)
         progress(1)
-    outlive(modules, found)
     return modules.resolved
 
 
