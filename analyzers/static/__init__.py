@@ -58,14 +58,7 @@ class StaticAnalyzer:
         tree = self._tree(context)
         for diagnostic in tree.diagnostics:
             graph.add_diagnostic(diagnostic)
-        context.progress.start("analysing files", len(tree.keyed))
-        facts = collect_all(
-            tree.keyed,
-            cache=context.cache,
-            jobs=context.settings.jobs or os.cpu_count() or 1,
-            file_timeout=context.settings.file_timeout,
-            progress=context.progress.advance,
-        )
+        facts = self._facts(context, tree)
         entry_points = context.settings.entry_points
         context.progress.start("building the graph", PASSES if entry_points else PASSES - 1)
         sql = read_sql_files(tree.sql, graph)
@@ -80,6 +73,18 @@ class StaticAnalyzer:
             entry_points=entry_points,
         )
         return self._figures(context, tree, facts, resolved)
+
+    @staticmethod
+    def _facts(context: AnalysisContext, tree: _Tree) -> dict[str, dict[str, Any]]:
+        """Every file's facts, from the cache or parsed (see runner.py)."""
+        context.progress.start("analysing files", len(tree.keyed))
+        return collect_all(
+            tree.keyed,
+            cache=context.cache,
+            jobs=context.settings.jobs or os.cpu_count() or 1,
+            file_timeout=context.settings.file_timeout,
+            progress=context.progress.advance,
+        )
 
     @staticmethod
     def _figures(
@@ -107,14 +112,7 @@ class StaticAnalyzer:
         `boundaries` stands for `service_of` in the cache: the modules' shares are kept
         under it and the level."""
         tree = self._tree(context)
-        context.progress.start("analysing files", len(tree.keyed))
-        facts = collect_all(
-            tree.keyed,
-            cache=context.cache,
-            jobs=context.settings.jobs or os.cpu_count() or 1,
-            file_timeout=context.settings.file_timeout,
-            progress=context.progress.advance,
-        )
+        facts = self._facts(context, tree)
         context.progress.start("building the atom graph", 1)
         sql = read_sql_files(tree.sql, DependencyGraph())
         keys = {s.rel: key if is_kept(facts[s.rel]) else None for s, key in tree.keyed}
