@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analyzers.static.build import Modules
-from analyzers.static.parts import ModulePart
+from analyzers.static.parts import ModulePart, sites_in
 from analyzers.static.resolve import Resolver
 from analyzers.static.tables import table_id
 from analyzers.static.transactions import Reach, Scope, first_writes
@@ -30,6 +30,7 @@ from decomposer.model.atoms import (
     Transaction,
     atom_of,
     distinct,
+    module_of,
     sites_of,
     summed,
 )
@@ -126,7 +127,7 @@ def share(
         if holder is not None and pairs:
             joins[holder].extend([list(pair) for pair in sorted(pairs)])
     record = {
-        "atoms": [[a, _module_of(a, kind_of, parent_of)] for a in atoms],
+        "atoms": [[a, module_of(a, kind_of, parent_of)] for a in atoms],
         "edges": edges,
         "inside_calls": inside,
         "access": [
@@ -159,14 +160,7 @@ def assemble(modules: Modules, shares: dict[str, dict[str, Any]], level: str) ->
     tables = {n.id.removeprefix("table:") for n in graph.nodes(NodeKind.TABLE)}
     for module, record in shares.items():
         rel = resolver.file_of[module]
-        sites: dict[int, Site] = {}
-
-        def site(line: int, rel: str = rel, sites: dict[int, Site] = sites) -> Site:
-            found = sites.get(line)
-            if found is None:
-                found = sites[line] = Site(rel, line)
-            return found
-
+        site = sites_in(rel)
         for atom, home in record["atoms"]:
             atoms[atom] = home
             nodes[atom] = Node(atom, _kind(resolver, atom), rel)
@@ -221,21 +215,6 @@ def assemble(modules: Modules, shares: dict[str, dict[str, Any]], level: str) ->
         graph,
         sum(facts["loc"] for facts in resolver.modules.values()),
     )
-
-
-def _module_of(
-    atom: str,
-    kind_of: Callable[[str], NodeKind | None],
-    parent_of: Callable[[str], str | None],
-) -> str:
-    """As `atoms._module`: up the code that contains it, to its module."""
-    current = atom
-    while kind_of(current) != NodeKind.MODULE:
-        parent = parent_of(current)
-        if parent is None or kind_of(parent) is None:
-            break
-        current = parent
-    return current
 
 
 def _kind(resolver: Resolver, node_id: str) -> NodeKind:

@@ -12,7 +12,7 @@ unchanged; a change to what all parts share resolves every module again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -144,14 +144,7 @@ def _part_to_json(part: ModulePart) -> dict[str, Any]:
 
 
 def _part_from_json(record: Mapping[str, Any], rel: str) -> ModulePart:
-    sites: dict[int, Site] = {}
-
-    def site(line: int) -> Site:
-        found = sites.get(line)
-        if found is None:
-            found = sites[line] = Site(rel, line)
-        return found
-
+    site = sites_in(rel)
     code = CodePart()
     node_kinds = {kind.value: kind for kind in NodeKind}
     for node_id, kind, line, end_line, loc, attrs in record["nodes"]:
@@ -176,6 +169,19 @@ def _part_from_json(record: Mapping[str, Any], rel: str) -> ModulePart:
         for code_id, kind, first, last, calls in record["transactions"]
     ]
     return ModulePart(code, access, transactions, record["state"])
+
+
+def sites_in(rel: str) -> Callable[[int], Site]:
+    """The site of a line of `rel`: one object per line, however often it is asked for."""
+    sites: dict[int, Site] = {}
+
+    def site(line: int) -> Site:
+        found = sites.get(line)
+        if found is None:
+            found = sites[line] = Site(rel, line)
+        return found
+
+    return site
 
 
 def _lines(found: Iterable[Site]) -> list[int]:

@@ -219,7 +219,7 @@ class AtomGraph:
             atoms=atoms,
             nodes=nodes,
             atom_of=folded,
-            modules={atom: _module(atom, code, parents) for atom in atoms},
+            modules={atom: module_of(atom, kind_of, parents.get) for atom in atoms},
             edges=tuple(summed(key, found) for key, found in sorted(edges.items())),
             tables=tuple(sorted(_table(n.id) for n in graph.nodes(NodeKind.TABLE))),
             access=tuple(
@@ -303,10 +303,18 @@ def distinct(values: list) -> list:
     return kept
 
 
-def _module(atom: str, code: dict[str, Node], parents: dict[str, str]) -> str:
+def module_of(
+    atom: str,
+    kind_of: Callable[[str], NodeKind | None],
+    parent_of: Callable[[str], str | None],
+) -> str:
+    """The module an atom lives in: up the code that contains it (see `atom_of`)."""
     current = atom
-    while code[current].kind != NodeKind.MODULE and parents.get(current) in code:
-        current = parents[current]
+    while kind_of(current) != NodeKind.MODULE:
+        parent = parent_of(current)
+        if parent is None or kind_of(parent) is None:
+            break
+        current = parent
     return current
 
 
