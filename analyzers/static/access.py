@@ -182,7 +182,7 @@ class Access:
         self._memo.clear()
         self._part = part = AccessPart()
         rel = self.r.file_of[module]
-        for scope, data in sorted(self.r.modules[module]["scopes"].items()):
+        for scope, data in sorted(self.r.facts(module)["scopes"].items()):
             for path, line in data["c"]:
                 self._call(scope, path, Site(rel, line))
             for row in data["k"]:

@@ -39,6 +39,9 @@ The result is a `facts` dict of plain lists (JSON-ready, so it caches and pickle
     imports     [scope, target, line, tags, star]   target is absolute: "shop.models.Order"
     attrs       {class id: [[attribute, how, target], ...]}  from `self.x = Foo()`, `x: Foo`
     diagnostics [code, message, line]
+
+The imports and the scopes' c, r, s, w, m, u and g are held as JSON text under "body" until
+the module is resolved (facts.py: `packed`, `with_body`).
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from typing import Any
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
-from analyzers.static.facts import empty_facts
+from analyzers.static.facts import empty_facts, packed
 from analyzers.static.sql import looks_like_sql, summarize
 
 # Literal strings that may name a project module, class or function ("pkg.mod.Class",
@@ -832,19 +835,21 @@ class Collector(CodegenState):
             }
             if any(scope.values()):
                 scopes[frame.id] = scope
-        return {
-            "module": self.module,
-            "package": self.is_package,
-            "lines": lines,
-            "loc": self.code_lines[-1],
-            "all": self.all_names,
-            "dynamic": self.dynamic_globals,
-            "defs": self.defs,
-            "scopes": scopes,
-            "imports": self.imports,
-            "attrs": self.attrs,
-            "diagnostics": self.diagnostics,
-        }
+        return packed(
+            {
+                "module": self.module,
+                "package": self.is_package,
+                "lines": lines,
+                "loc": self.code_lines[-1],
+                "all": self.all_names,
+                "dynamic": self.dynamic_globals,
+                "defs": self.defs,
+                "scopes": scopes,
+                "imports": self.imports,
+                "attrs": self.attrs,
+                "diagnostics": self.diagnostics,
+            }
+        )
 
 
 _ENTER: dict[type, Any] = {

@@ -346,8 +346,11 @@ class _Entries:
     def closure(self, function: str) -> str | None:
         """The nested function a function returns: the one it defines and refers to by name
         without calling it (`def view(...): ...; return view`); None when not exactly one."""
-        facts = self.r.modules.get(self.r.module_of(function) or "", {})
-        scope = facts.get("scopes", {}).get(function)
+        module = self.r.module_of(function)
+        if module is None:
+            return None
+        facts = self.r.facts(module)
+        scope = facts["scopes"].get(function)
         if scope is None:
             return None
         nested = {

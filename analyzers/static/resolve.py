@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from analyzers.static.facts import with_body
 from decomposer.model.graph import (
     DependencyGraph,
     Diagnostic,
@@ -94,6 +95,10 @@ class Resolver:
         self._abs_memo.clear()
         self._mro_memo.clear()
         self.consulted.clear()
+
+    def facts(self, module: str) -> dict[str, Any]:
+        """The module's facts with their body: what its code does (facts.py)."""
+        return with_body(self.modules[module])
 
     def consulted_modules(self) -> set[str]:
         """The modules whose facts were read since `start_part`."""
@@ -404,7 +409,7 @@ class GraphBuilder:
             self._add_def_node(def_id, record)
         for def_id, record in defs:
             self._add_def_edges(def_id, record)
-        facts = r.modules[module]
+        facts = r.facts(module)
         self._add_imports(rel, facts["imports"])
         for scope, data in facts["scopes"].items():
             if self.r.is_code(scope):

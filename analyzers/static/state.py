@@ -31,7 +31,7 @@ CACHE_DECORATORS = frozenset({"lru_cache", "cache", "cached", "memoize", "ttl_ca
 def module_state(resolver: Resolver, module: str) -> dict[str, list[dict[str, Any]]]:
     """The state one module's code changes at run time, by the scope that changes it (a part
     of the module's resolved part, see parts.py)."""
-    scopes = resolver.modules[module]["scopes"]
+    scopes = resolver.facts(module)["scopes"]
     containers = {name for name, _ in scopes.get(module, {}).get("u", ())}
     found: dict[str, list[dict[str, Any]]] = {}
     for scope, data in sorted(scopes.items()):

@@ -47,7 +47,7 @@ class Transactions:
         self._opens.clear()
         r = self.r
         found = []
-        for scope, data in sorted(r.modules[module]["scopes"].items()):
+        for scope, data in sorted(r.facts(module)["scopes"].items()):
             if not r.is_code(scope):
                 continue
             for kind, first, last in self._scopes(scope, data):
@@ -124,7 +124,7 @@ class Transactions:
             callee = called[1]
             self.r.consulted.add(callee)  # its facts are read here
             module = self.r.module_of(callee)
-            data = self.r.modules[module]["scopes"].get(callee) if module else None
+            data = self.r.facts(module)["scopes"].get(callee) if module else None
             if data is not None and (
                 self._opens_itself(callee, data) or self._scopes(callee, data)
             ):
