@@ -83,8 +83,7 @@ def python_files(root: Path) -> list[Path]:
     sys.path.insert(0, str(HERE.parent))
     from analyzers.static.discovery import DEFAULT_EXCLUDES, discover, find_source_roots
 
-    files, _, _ = discover(root, find_source_roots(root), DEFAULT_EXCLUDES)
-    return [f.path for f in files]
+    return [f.path for f in discover(root, find_source_roots(root), DEFAULT_EXCLUDES).files]
 
 
 def run_loop(kind: str, files: list[Path]) -> tuple[float, int]:

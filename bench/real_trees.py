@@ -79,7 +79,7 @@ def count_lines(tree: Path) -> tuple[int, int]:
     sys.path.insert(0, str(REPO_ROOT))
     from analyzers.static.discovery import discover, find_source_roots
 
-    files, _, _ = discover(tree, find_source_roots(tree), ())
+    files = discover(tree, find_source_roots(tree), ()).files
     lines = 0
     for source in files:
         try:

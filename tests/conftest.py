@@ -56,13 +56,15 @@ def graph_of(tmp_path: Path) -> Callable[[dict[str, str | bytes]], DependencyGra
 
     def build(files: dict[str, str | bytes]) -> DependencyGraph:
         root = write_tree(tmp_path / "project", files)
-        sources, excluded, diagnostics = discover(root, find_source_roots(root), DEFAULT_EXCLUDES)
-        facts = {s.rel: collect_file(s.path.read_bytes(), s.module, s.is_package) for s in sources}
+        found = discover(root, find_source_roots(root), DEFAULT_EXCLUDES)
+        facts = {
+            s.rel: collect_file(s.path.read_bytes(), s.module, s.is_package) for s in found.files
+        }
         graph = DependencyGraph()
-        for diagnostic in diagnostics:
+        for diagnostic in found.diagnostics:
             graph.add_diagnostic(diagnostic)
-        sql_files = discover(root, find_source_roots(root), DEFAULT_EXCLUDES, ".sql")[0]
-        build_graph(graph, facts, excluded, read_sql_files(file_keys(sql_files), graph))
+        sql = read_sql_files(file_keys(found.sql), graph)
+        build_graph(graph, facts, found.excluded, sql)
         return graph
 
     return build

@@ -134,12 +134,13 @@ class StaticAnalyzer:
             settings = context.settings
             roots = self.source_roots(context.root, settings.source_roots)
             patterns = DEFAULT_EXCLUDES if settings.use_default_excludes else ()
-            files, excluded, diagnostics = discover(
-                context.root, roots, patterns + settings.exclude
-            )
-            sql_files = discover(context.root, roots, patterns + settings.exclude, ".sql")[0]
+            found = discover(context.root, roots, patterns + settings.exclude)
             self._trees[context] = _Tree(
-                roots, file_keys(files), excluded, diagnostics, file_keys(sql_files)
+                roots,
+                file_keys(found.files),
+                found.excluded,
+                found.diagnostics,
+                file_keys(found.sql),
             )
         return self._trees[context]
 

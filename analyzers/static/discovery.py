@@ -70,16 +70,23 @@ def find_source_roots(root: Path) -> list[Path]:
     return [root]
 
 
-def discover(
-    root: Path, source_roots: list[Path], patterns: tuple[str, ...], suffix: str = ".py"
-) -> tuple[list[SourceFile], list[str], list[Diagnostic]]:
-    """Every .py (or other `suffix`) file under the source roots, sorted; the module ids of
-    the excluded packages and modules (imports of them are not unresolved); as diagnostics:
+@dataclass(frozen=True)
+class Discovered:
+    files: list[SourceFile]  # the .py files, sorted
+    excluded: list[str]  # module ids of the excluded packages and modules
+    diagnostics: list[Diagnostic]
+    sql: list[SourceFile]  # the .sql files (schemas), sorted
+
+
+def discover(root: Path, source_roots: list[Path], patterns: tuple[str, ...]) -> Discovered:
+    """Every .py and .sql file under the source roots, walked once; the module ids of the
+    excluded packages and modules (imports of them are not unresolved); as diagnostics:
     symlink loops, symlinks leading out of `root` (not followed), unreadable folders, names
     that are not UTF-8, and modules beside a package of the same name (left out)."""
     excludes = Excludes(patterns)
     real_root = Path(os.path.realpath(root))
     files: dict[str, SourceFile] = {}
+    sql: dict[str, SourceFile] = {}
     excluded: set[str] = set()
     diagnostics: list[Diagnostic] = []
     for source_root in source_roots:
@@ -87,6 +94,9 @@ def discover(
             diagnostics.append(_outside(source_root, root, "folder"))
             continue
         seen_dirs: set[tuple[int, int]] = set()
+        # files are named from the walk's own names: a million lines are 10,000 files
+        base = relative(source_root, root)
+        base = "" if base == "." else base + "/"
 
         def unreadable(error: OSError) -> None:
             folder = Path(error.filename)
@@ -126,14 +136,16 @@ def discover(
             dirnames[:] = kept
             for name in sorted(filenames):
                 # hidden files, like hidden folders, are left out: ".py" would be module ""
-                if name.startswith(".") or not name.endswith(suffix):
+                suffix = ".py" if name.endswith(".py") else ".sql" if name.endswith(".sql") else ""
+                if name.startswith(".") or not suffix:
                     continue
                 if not _utf8(name):
                     diagnostics.append(_undecodable_name(here / name, root, "file"))
                     continue
                 stem = name[: -len(suffix)]
                 if excludes.name(name) or excludes.path(prefix + name):
-                    excluded.add((prefix + stem).replace("/", "."))
+                    if suffix == ".py":
+                        excluded.add((prefix + stem).replace("/", "."))
                     continue
                 path = here / name
                 if _leaves(path, real_root):
@@ -147,19 +159,20 @@ def discover(
                     module_parts.pop()
                 if not module_parts:  # an __init__.py directly in a source root
                     continue
-                rel = relative(path, root)
-                files.setdefault(rel, SourceFile(rel, ".".join(module_parts), is_package, path))
-    for rel in [r for r in files if r.removesuffix(suffix) + "/__init__" + suffix in files]:
+                rel = base + prefix + name
+                found = files if suffix == ".py" else sql
+                found.setdefault(rel, SourceFile(rel, ".".join(module_parts), is_package, path))
+    for rel in [r for r in files if r.removesuffix(".py") + "/__init__.py" in files]:
         # `x.py` beside the package `x/`: Python imports the package, so the graph does too
         diagnostics.append(
             Diagnostic(
                 rel,
                 "duplicate-module",
                 f"module {files.pop(rel).module} is also the package "
-                f"{rel.removesuffix(suffix)}/; Python imports the package, this file is left out",
+                f"{rel.removesuffix('.py')}/; Python imports the package, this file is left out",
             )
         )
-    return sorted(files.values()), sorted(excluded), diagnostics
+    return Discovered(sorted(files.values()), sorted(excluded), diagnostics, sorted(sql.values()))
 
 
 def _leaves(path: Path, real_root: Path) -> bool:

@@ -62,9 +62,10 @@ class PartStore:
         self.keys = keys
         self.context = context
 
-    def _key(self, module: str) -> str | None:
+    def _key(self, module: str, name: str = "part") -> str | None:
+        """Where the module's part (or what `name` makes of it) is kept."""
         own = self.keys.get(module)
-        return None if own is None else content_key(self.context, module, own)
+        return None if own is None else content_key(name, self.context, module, own)
 
     def reuse(self, module: str, rel: str) -> tuple[ModulePart, dict[str, str]] | None:
         """The module's kept part and what it was resolved from, if none of that changed."""
@@ -90,8 +91,7 @@ class PartStore:
 
     def reuse_reduction(self, name: str, module: str) -> Any | None:
         """What `name` kept of the module's part, if nothing it came from changed."""
-        key = self._key(module)
-        record = self._valid(content_key(name, key) if key is not None else None)
+        record = self._valid(self._key(module, name))
         return None if record is None else record.get("value")
 
     def keep_reduction(
@@ -99,10 +99,10 @@ class PartStore:
     ) -> None:
         """Keep what `name` made of the module's part (whose facts it came from: `deps`),
         also reading the facts of the modules in `read`."""
-        key = self._key(module)
+        key = self._key(module, name)
         found = {**deps, **{m: self.keys.get(m) for m in sorted(read - deps.keys())}}
         if key is not None and None not in found.values() and self.cache.writable:
-            self.cache.put(content_key(name, key), {"deps": found, "value": value})
+            self.cache.put(key, {"deps": found, "value": value})
 
     def _valid(self, key: str | None) -> dict[str, Any] | None:
         """The record under `key`, if the facts of every module it was made from are those

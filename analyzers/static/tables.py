@@ -594,17 +594,21 @@ def table_id(name: str) -> str:
     return f"table:{name}"
 
 
-def sql_summaries(value: Any) -> Iterator[dict[str, Any]]:
-    """Every {"sql": summary} inside a literal (see collect.literal)."""
-    if isinstance(value, dict):
-        if "sql" in value and isinstance(value["sql"], dict):
-            yield value["sql"]
-        else:
-            for item in value.values():
-                yield from sql_summaries(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from sql_summaries(item)
+def sql_summaries(value: Any) -> list[dict[str, Any]]:
+    """Every {"sql": summary} inside a literal (see collect.literal), in order. A loop, not
+    recursion: the data rules ask this of every detailed call of a large tree."""
+    found = []
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            if "sql" in item and isinstance(item["sql"], dict):
+                found.append(item["sql"])
+            else:
+                todo.extend(reversed(item.values()))
+        elif isinstance(item, list):
+            todo.extend(reversed(item))
+    return found
 
 
 def _contrib_table(match: re.Match[str]) -> str:

@@ -132,7 +132,7 @@ class Transactions:
         return None
 
     def _sql_in(self, scope: str, data: dict[str, Any]) -> list[dict[str, Any]]:
-        summaries = list(sql_summaries([row[2] for row in data["k"]]))
+        summaries = sql_summaries([row[2] for row in data["k"]])
         for path, _ in data["r"]:
             value = self.r.resolve_expr(scope, path)
             if value is not None and value[0] == "const":

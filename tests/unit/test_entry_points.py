@@ -1051,10 +1051,10 @@ def test_no_entries_in_plain_code(graph_of) -> None:
 @cache
 def sample_graph(name: str) -> DependencyGraph:
     root = SAMPLES / name
-    sources, excluded, _ = discover(root, find_source_roots(root), DEFAULT_EXCLUDES)
-    facts = {s.rel: collect_file(s.path.read_bytes(), s.module, s.is_package) for s in sources}
+    found = discover(root, find_source_roots(root), DEFAULT_EXCLUDES)
+    facts = {s.rel: collect_file(s.path.read_bytes(), s.module, s.is_package) for s in found.files}
     graph = DependencyGraph()
-    build_graph(graph, facts, excluded)
+    build_graph(graph, facts, found.excluded)
     return graph
 
 

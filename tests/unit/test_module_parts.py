@@ -34,8 +34,8 @@ class Builds:
     def build(self, *, reuse: bool) -> tuple[dict[str, Any], int]:
         """The graph (as graph.json has it) and how many modules were resolved."""
         roots = find_source_roots(self.root)
-        sources, excluded, diagnostics = discover(self.root, roots, DEFAULT_EXCLUDES)
-        keyed = file_keys(sources)
+        found = discover(self.root, roots, DEFAULT_EXCLUDES)
+        keyed = file_keys(found.files)
         facts = {}
         for source, key in keyed:
             assert key is not None
@@ -44,14 +44,12 @@ class Builds:
                 self.facts[key] = collect_file(data, source.module, source.is_package)
             facts[source.rel] = self.facts[key]
         graph = DependencyGraph()
-        for diagnostic in diagnostics:
+        for diagnostic in found.diagnostics:
             graph.add_diagnostic(diagnostic)
-        sql = read_sql_files(
-            file_keys(discover(self.root, roots, DEFAULT_EXCLUDES, ".sql")[0]), graph
-        )
+        sql = read_sql_files(file_keys(found.sql), graph)
         keys = {source.rel: key for source, key in keyed}
         parts = (self.cache, keys) if reuse else None
-        resolved = build_graph(graph, facts, excluded, sql, parts=parts)
+        resolved = build_graph(graph, facts, found.excluded, sql, parts=parts)
         return graph_to_dict(graph), resolved
 
 
@@ -257,13 +255,13 @@ def test_an_edit_to_the_models_resolves_every_module_again(tmp_path: Path) -> No
 def test_a_part_that_read_facts_not_kept_is_not_kept_either(tmp_path: Path) -> None:
     root = write_tree(tmp_path / "project", TREE)
     cache = DiskCache(tmp_path / "cache")
-    sources, excluded, _ = discover(root, find_source_roots(root), DEFAULT_EXCLUDES)
-    keyed = file_keys(sources)
+    found = discover(root, find_source_roots(root), DEFAULT_EXCLUDES)
+    keyed = file_keys(found.files)
     facts = {s.rel: collect_file(s.path.read_bytes(), s.module, s.is_package) for s, _ in keyed}
     # widgets.py as if it changed while it was read: its facts are not those of any key
     keys = {s.rel: None if s.rel.endswith("widgets.py") else key for s, key in keyed}
-    resolved = build_graph(DependencyGraph(), facts, excluded, parts=(cache, keys))
-    again = build_graph(DependencyGraph(), facts, excluded, parts=(cache, keys))
+    resolved = build_graph(DependencyGraph(), facts, found.excluded, parts=(cache, keys))
+    again = build_graph(DependencyGraph(), facts, found.excluded, parts=(cache, keys))
     assert again < resolved == len(TREE)
     # widgets.py itself, and uses_return.py that reads it, are resolved again every time
     assert again == 2

@@ -64,6 +64,30 @@ def test_tests_migrations_virtualenvs_build_and_hidden_folders_are_left_out(grap
     assert {n.id for n in graph.nodes(NodeKind.MODULE)} == {"shop", "shop.orders"}
 
 
+def test_python_and_sql_files_are_found_in_one_walk_with_the_same_excludes(tmp_path) -> None:
+    from analyzers.static.discovery import DEFAULT_EXCLUDES, discover, find_source_roots
+
+    files = {
+        "src/shop/__init__.py": "",
+        "src/shop/orders.py": "",
+        "src/shop/schema.sql": "",
+        "src/shop/sql/reports.sql": "",
+        "src/shop/tests/fixtures.sql": "",
+        "src/shop/migrations/0001.sql": "",
+        "src/shop/.hidden.sql": "",
+        "src/shop/notes.txt": "",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    found = discover(tmp_path, find_source_roots(tmp_path), DEFAULT_EXCLUDES)
+    assert [f.rel for f in found.files] == ["src/shop/__init__.py", "src/shop/orders.py"]
+    assert [f.rel for f in found.sql] == ["src/shop/schema.sql", "src/shop/sql/reports.sql"]
+    assert found.sql[1].path == tmp_path / "src/shop/sql/reports.sql"
+    # excluded folders are modules left out; an excluded .sql file is no module
+    assert found.excluded == ["shop.migrations", "shop.tests"]
+
+
 def test_imports_of_left_out_modules_are_not_unresolved(graph_of) -> None:
     graph = graph_of(
         {
