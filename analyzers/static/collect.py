@@ -14,10 +14,13 @@ The result is a `facts` dict of plain lists (JSON-ready, so it caches and pickle
     dynamic                         whether it calls globals(): its names may be made at run time
     defs        [id, kind, line, end_line, loc, parent, bases, decorators, returns, self_name,
                  decorator_calls]   decorator_calls: [[name, args, kwargs], ...] of `@x(...)`
-    scopes      {scope id: {"b": bindings, "c": calls, "r": references, "s": strings,
-                            "k": detailed calls, "w": with blocks, "m": mutations,
-                            "v": constants, "u": mutable containers, "g": global writes}}
-                bindings    [name, how, target]  how: def, import, instance, type, alias,
+    scopes      {scope id: {"b": bindings, "*": star imports, "c": calls, "r": references,
+                            "s": strings, "k": detailed calls, "w": with blocks,
+                            "m": mutations, "v": constants, "u": mutable containers,
+                            "g": global writes}}
+                bindings    {name: [how, target]}  the binding a lookup finds (see
+                                                  `binding_table`); how: def, import,
+                                                  instance, type, alias,
                                                   self, cls, const (a literal, target is
                                                   "scope.name"), model ("app_label.Model"
                                                   from apps.get_model), local (shadows,
@@ -36,8 +39,9 @@ The result is a `facts` dict of plain lists (JSON-ready, so it caches and pickle
                 mutable containers  [name, line]  module level `NAME = {}` / `[]` / `set()` /
                             `defaultdict(...)` …: state if code changes it at run time
                 global writes  [name, line]  assignments to a name a function declares `global`
+                star imports  [module, ...]  of `from module import *`
     imports     [scope, target, line, tags, star]   target is absolute: "shop.models.Order"
-    attrs       {class id: [[attribute, how, target], ...]}  from `self.x = Foo()`, `x: Foo`
+    attrs       {class id: {attribute: [how, target]}}  from `self.x = Foo()`, `x: Foo`
     diagnostics [code, message, line]
 
 The imports and the scopes' c, r, s, w, m, u and g are held as JSON text under "body" until
@@ -47,6 +51,7 @@ the module is resolved (facts.py: `packed`, `with_body`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import libcst as cst
@@ -822,7 +827,8 @@ class Collector(CodegenState):
         scopes = {}
         for frame in self.all_frames:
             scope = {
-                "b": frame.bindings,
+                "b": binding_table(row for row in frame.bindings if row[0] != "*"),
+                "*": [target for name, _, target in frame.bindings if name == "*"],
                 "c": frame.calls,
                 "r": frame.refs,
                 "s": frame.strings,
@@ -846,10 +852,20 @@ class Collector(CodegenState):
                 "defs": self.defs,
                 "scopes": scopes,
                 "imports": self.imports,
-                "attrs": self.attrs,
+                "attrs": {class_id: binding_table(rows) for class_id, rows in self.attrs.items()},
                 "diagnostics": self.diagnostics,
             }
         )
+
+
+def binding_table(rows: Iterable[list[str]]) -> dict[str, list[str]]:
+    """name -> [how, target], as names are looked up: a name's first binding holds, unless it
+    is "local" (shadows, resolves to nothing) and a later one says more."""
+    table: dict[str, list[str]] = {}
+    for name, how, target in rows:
+        if name not in table or table[name][0] == "local":
+            table[name] = [how, target]
+    return table
 
 
 _ENTER: dict[type, Any] = {

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from analyzers.static.resolve import Resolver, Value
+from analyzers.static.resolve import Binding, Resolver, Value
 from decomposer.model.graph import DependencyGraph, Edge, EdgeKind, Node, NodeKind, Site
 
 Origin = tuple[str, str]  # (scope, name) of the assignment that made an object
@@ -240,7 +240,7 @@ class _Entries:
                 return None if rest else (scope, head)
         return None
 
-    def binding(self, scope: str, name: str) -> tuple[str, tuple[str, str]] | None:
+    def binding(self, scope: str, name: str) -> tuple[str, Binding] | None:
         """The scope that binds `name` as seen from `scope` (as `Resolver.lookup` finds it)."""
         current: str | None = scope
         innermost = True
@@ -354,7 +354,9 @@ class _Entries:
         if scope is None:
             return None
         nested = {
-            n: t for n, how, t in scope["b"] if how == "def" and self.r.defs[t][1] != "class"
+            n: t
+            for n, (how, t) in scope["b"].items()
+            if how == "def" and self.r.defs[t][1] != "class"
         }
         called = {
             path.split(".", 1)[0]

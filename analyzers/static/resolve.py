@@ -10,7 +10,7 @@ return annotation. Whatever resolves outside the project ends on `external:<pack
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ from decomposer.model.graph import (
 # ("super", class id), ("const", "scope.NAME" of a literal constant) or
 # ("external", dotted name outside the project).
 Value = tuple[str, str]
-Binding = tuple[str, str]  # (how, target), see collect.py
+Binding = Sequence[str]  # [how, target], see collect.py
 
 _MAX_DEPTH = 40  # alias chains longer than this are given up on, not followed forever
 _UNKNOWN: Value = ("", "")  # not resolved yet (None is a result: "cannot tell")
@@ -66,17 +66,11 @@ class Resolver:
             for scope, data in facts["scopes"].items():
                 for name, value in data["v"].items():
                     self.constants[f"{scope}.{name}"] = value
-                table = self.bindings.setdefault(scope, {})
-                for name, how, target in data["b"]:
-                    if name == "*":
-                        self.stars.setdefault(scope, []).append(target)
-                    elif name not in table or table[name][0] == "local":
-                        table[name] = (how, target)
-            for class_id, rows in facts["attrs"].items():
-                table = self.attrs.setdefault(class_id, {})
-                for name, how, target in rows:
-                    if name not in table or table[name][0] == "local":
-                        table[name] = (how, target)
+                if data["*"]:
+                    self.stars.setdefault(scope, []).extend(data["*"])
+                self.bindings[scope] = _merged(self.bindings.get(scope), data["b"])
+            for class_id, table in facts["attrs"].items():
+                self.attrs[class_id] = _merged(self.attrs.get(class_id), table)
         self.packages = {m.split(".", 1)[0] for m in self.modules}
         self._expr_memo: dict[tuple[str, str], Value | None] = {}
         self._abs_memo: dict[str, Value | None] = {}
@@ -332,6 +326,18 @@ class Resolver:
             or "__getattr__" in self.bindings.get(module, {})
             or facts["diagnostics"] != []
         )
+
+
+def _merged(first: dict[str, Binding] | None, then: dict[str, Binding]) -> dict[str, Binding]:
+    """The bindings of an id that two files define (a module `a.b` and a class `b` in `a`):
+    the first file's, then the second's where the first's say nothing more than "local"."""
+    if not first:
+        return then
+    merged = dict(first)
+    for name, binding in then.items():
+        if name not in merged or merged[name][0] == "local":
+            merged[name] = binding
+    return merged
 
 
 @dataclass

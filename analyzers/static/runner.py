@@ -27,7 +27,7 @@ from decomposer.cache import Cache, content_key
 
 #: Bump when the facts a file yields, or the way they are resolved, change: old cache
 #: entries and the last run's graph then stop matching.
-FACTS_VERSION = "static-5"
+FACTS_VERSION = "static-6"
 CHUNK = 8
 _HAS_ALARM = hasattr(signal, "setitimer")
 
