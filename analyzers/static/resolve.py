@@ -364,9 +364,6 @@ class GraphBuilder:
     def __init__(self, resolver: Resolver) -> None:
         self.r = resolver
         self._part = CodePart()
-        self._defs: dict[str, list[tuple[str, list[Any]]]] = {}
-        for def_id, record in sorted(resolver.defs.items()):
-            self._defs.setdefault(resolver.file_of[def_id], []).append((def_id, record))
 
     def add_modules(self, graph: DependencyGraph) -> None:
         """Every module's node, its diagnostics, and which package contains it."""
@@ -410,7 +407,8 @@ class GraphBuilder:
         r = self.r
         self._part = CodePart()
         rel = r.file_of[module]
-        defs = self._defs.get(rel, [])
+        # the module's definitions, but for an id that an earlier file defines too
+        defs = sorted((d[0], d) for d in r.modules[module]["defs"] if r.defs[d[0]] is d)
         for def_id, record in defs:
             self._add_def_node(def_id, record)
         for def_id, record in defs:
