@@ -21,7 +21,7 @@ from analyzers.static.build import Modules
 from analyzers.static.parts import ModulePart, sites_in
 from analyzers.static.resolve import Resolver
 from analyzers.static.tables import table_id
-from analyzers.static.transactions import Reach, Scope, first_writes
+from analyzers.static.transactions import Reach, Scope
 from decomposer.model.atoms import (
     CODE_KINDS,
     Access,
@@ -186,12 +186,10 @@ def assemble(modules: Modules, shares: dict[str, dict[str, Any]], level: str) ->
     reach = Reach(writes, lambda function: callees.get(function, ()))
     opened = []  # (code, the order it was met in, the transaction)
     for order, scope in enumerate(scopes):
-        written = first_writes(scope, writes, reach)
+        written = reach.of_scope(scope)
         if written:
             atom = atom_of_code[scope.code]
-            opened.append(
-                (scope.code, order, Transaction(atom, scope.kind, scope.first, frozenset(written)))
-            )
+            opened.append((scope.code, order, Transaction(atom, scope.kind, scope.first, written)))
     transactions = [transaction for _, _, transaction in sorted(opened)]
     foreign_keys = sorted(
         (e.source.removeprefix("table:"), e.target.removeprefix("table:"))

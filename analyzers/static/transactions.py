@@ -242,6 +242,17 @@ class Reach:
             yield self._tables[lowest.bit_length() - 1]
             bits ^= lowest
 
+    def of_scope(self, scope: Scope) -> frozenset[str]:
+        """The tables a scope writes, itself or through its calls: `first_writes` without
+        the lines, which need the events in order."""
+        bits = 0
+        for table, line in self.writes.get(scope.code, ()):
+            if scope.first <= line <= scope.last:
+                bits |= self.bit(table)
+        for callee, _ in scope.calls:
+            bits |= self(callee)
+        return frozenset(self.tables_in(bits))
+
     def __call__(self, start: str) -> int:
         """Iterative: call chains can be deep; a cycle's members see what was found before
         it closed."""
