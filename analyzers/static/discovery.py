@@ -72,6 +72,8 @@ def find_source_roots(root: Path) -> list[Path]:
 
 @dataclass(frozen=True)
 class Discovered:
+    """What `discover` finds under the source roots."""
+
     files: list[SourceFile]  # the .py files, sorted
     excluded: list[str]  # module ids of the excluded packages and modules
     diagnostics: list[Diagnostic]

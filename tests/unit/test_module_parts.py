@@ -267,6 +267,32 @@ def test_a_part_that_read_facts_not_kept_is_not_kept_either(tmp_path: Path) -> N
     assert again == 2
 
 
+def test_only_the_modules_resolved_again_have_what_their_code_does_decoded(
+    tmp_path: Path,
+) -> None:
+    root = write_tree(tmp_path / "project", TREE)
+    cache = DiskCache(tmp_path / "cache")
+    found = discover(root, find_source_roots(root), DEFAULT_EXCLUDES)
+    keyed = file_keys(found.files)
+    keys = {s.rel: key for s, key in keyed}
+
+    def collected() -> dict[str, dict[str, Any]]:
+        return {s.rel: collect_file(s.path.read_bytes(), s.module, s.is_package) for s, _ in keyed}
+
+    first = collected()
+    build_graph(DependencyGraph(), first, found.excluded, parts=(cache, keys), entry_points=False)
+    assert not any("body" in facts for facts in first.values())  # every module resolved
+    # app/widgets.py as if it had changed: it and uses_return.py, which read it, are resolved
+    keys["app/widgets.py"] = "0" * 64
+    again = collected()
+    resolved = build_graph(
+        DependencyGraph(), again, found.excluded, parts=(cache, keys), entry_points=False
+    )
+    decoded = {rel for rel, facts in again.items() if "body" not in facts}
+    assert decoded == {"app/widgets.py", "app/uses_return.py"}
+    assert resolved == 2
+
+
 # -- the check's atom graph, made from the parts alone ------------------------------------------
 
 
