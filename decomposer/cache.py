@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from itertools import count
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,11 +27,33 @@ class Cache(Protocol):
 
     def read(self, key: str) -> Any | None: ...
 
+    def read_ahead(self, keys: Iterable[str]) -> None: ...
+
     def put(self, key: str, value: Any) -> None: ...
 
     def get_text(self, name: str) -> str | None: ...
 
     def put_text(self, name: str, text: str) -> None: ...
+
+
+def read_ahead(paths: Iterable[str]) -> None:
+    """Ask the operating system to start reading these files now, all of them. A run reads
+    10,000 small files at a million lines (sources, then cache entries): from a disk, one
+    after another, that takes seconds; asked for together, they arrive in a fraction of it.
+    Files already in memory cost an open and a close each."""
+    if not hasattr(os, "posix_fadvise"):  # not on macOS or Windows
+        return
+    for path in paths:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:  # missing or unreadable: its reader says so
+            continue
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
 
 def content_key(*parts: str | bytes) -> str:
@@ -79,6 +102,10 @@ class DiskCache:
             return json.loads(text) if text is not None else None
         except ValueError:  # cannot happen with a matching digest, unless written by hand
             return None
+
+    def read_ahead(self, keys: Iterable[str]) -> None:
+        """Start reading these entries (`read_ahead`): a run then reads them one by one."""
+        read_ahead(map(self._path, keys))
 
     def put(self, key: str, value: Any) -> None:
         self._write(Path(self._path(key)), json.dumps(value, separators=(",", ":")))
@@ -140,6 +167,9 @@ class NoCache:
         return None
 
     def read(self, key: str) -> Any | None:
+        return None
+
+    def read_ahead(self, keys: Iterable[str]) -> None:
         return None
 
     def put(self, key: str, value: Any) -> None:

@@ -83,6 +83,7 @@ def build_graph(
     every one."""
     modules = Modules(facts_by_file, excluded, sql_files, parts)
     resolver, access = modules.resolver, modules.access
+    modules.store.read_ahead(resolver.modules)
     found = [modules.part(module)[0] for module in sorted(resolver.modules)]
     # what follows reads the whole tree: from a clean slate too, whichever parts were reused
     resolver.start_part()
@@ -125,6 +126,7 @@ def reduce_parts(
     conditions: a module whose reduction is kept is not even read back."""
     modules = Modules(facts_by_file, excluded, sql_files, parts)
     store = modules.store
+    store.read_ahead(modules.resolver.modules, name)
     found = {}
     for module in sorted(modules.resolver.modules):
         value = store.reuse_reduction(name, module)

@@ -89,6 +89,10 @@ class PartStore:
             self.cache.put(key, {"deps": found, **_part_to_json(part)})
         return found
 
+    def read_ahead(self, modules: Iterable[str], name: str = "part") -> None:
+        """Start reading the modules' kept parts (or what `name` made of them)."""
+        self.cache.read_ahead(key for module in modules if (key := self._key(module, name)))
+
     def reuse_reduction(self, name: str, module: str) -> Any | None:
         """What `name` kept of the module's part, if nothing it came from changed."""
         record = self._valid(self._key(module, name))

@@ -23,7 +23,7 @@ from typing import Any
 
 from analyzers.static.discovery import SourceFile
 from analyzers.static.facts import empty_facts
-from decomposer.cache import Cache, content_key
+from decomposer.cache import Cache, content_key, read_ahead
 
 #: Bump when the facts a file yields, or the way they are resolved, change: old cache
 #: entries and the last run's graph then stop matching.
@@ -42,6 +42,7 @@ _NOT_CACHED = ("timeout", "parser-crash", "unreadable", CHANGED)
 def file_keys(files: Sequence[SourceFile]) -> list[tuple[SourceFile, str | None]]:
     """Each file with the cache key of its content; None for a file that cannot be read."""
     keyed: list[tuple[SourceFile, str | None]] = []
+    read_ahead(str(source.path) for source in files)
     for source in files:
         try:
             data = source.path.read_bytes()
@@ -70,6 +71,7 @@ def collect_all(
     """Facts per file (keyed by `rel`), in no particular order."""
     results: dict[str, dict[str, Any]] = {}
     todo: list[tuple[SourceFile, str]] = []
+    cache.read_ahead(key for _, key in keyed if key is not None)
     for source, key in keyed:
         cached = cache.get(key) if key is not None else None
         if key is None:
