@@ -5,7 +5,12 @@ import os
 import libcst as cst
 
 from analyzers.static import collect
-from analyzers.static.discovery import SourceFile
+from analyzers.static.discovery import (
+    DEFAULT_EXCLUDES,
+    SourceFile,
+    discover,
+    find_source_roots,
+)
 from analyzers.static.runner import collect_all
 from decomposer.cache import DiskCache
 from decomposer.files import dumps
@@ -65,8 +70,6 @@ def test_tests_migrations_virtualenvs_build_and_hidden_folders_are_left_out(grap
 
 
 def test_python_and_sql_files_are_found_in_one_walk_with_the_same_excludes(tmp_path) -> None:
-    from analyzers.static.discovery import DEFAULT_EXCLUDES, discover, find_source_roots
-
     files = {
         "src/shop/__init__.py": "",
         "src/shop/orders.py": "",
