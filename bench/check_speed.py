@@ -20,8 +20,11 @@ with its analysis cache; its truth file is the committed boundaries (a class-lev
 The table gives wall seconds (with interpreter start-up), the analysis's share, the files
 parsed, the modules resolved (the others' resolved parts reused from the cache), whether the last analysis / last check were reused, the exit code, the violations,
 the CPU seconds and peak RSS (from wait4: the check and the processes it waited for), and
-the one-minute load average when the run started (the machine may be shared). The issue's target: a warm check with one file changed in
-under 10 s on 2 cores.
+the one-minute load average when the run started (the machine may be shared). The line
+above it ends with the machine's speed at the end of the runs: the seconds a fixed loop of 30
+million Python steps takes (1.2 to 1.4 s on the project's machine), so that figures taken
+at different times can be compared. The issue's target: a warm check with one file changed
+in under 10 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -126,6 +129,16 @@ def _module_file(tree: Path, atom: str) -> Path | None:
     return None
 
 
+def machine_speed() -> float:
+    """Seconds for a fixed loop of Python steps: a shared machine's speed drifts over
+    minutes, and this says how fast it was when the runs were made."""
+    started = time.perf_counter()
+    total = 0
+    for step in range(30_000_000):
+        total += step
+    return time.perf_counter() - started
+
+
 def print_table(rows: list[dict[str, object]], columns: list[str] | None = None) -> None:
     """A markdown table of the rows: the given columns, or every key of the first row."""
     columns = columns or list(rows[0])
@@ -180,7 +193,7 @@ def main() -> int:
     rows.append(run_check(tree, "warm, reverted"))
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, --jobs {args.jobs}; "
           f"{tree.relative_to(REPO_ROOT)}: {files:,} files, {lines:,} lines; "
-          f"changed: {path.relative_to(tree)}")  # fmt: skip
+          f"changed: {path.relative_to(tree)}; machine speed: {machine_speed():.2f} s")  # fmt: skip
     print_table(rows)
     return 0
 
