@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from analyzers.static.build import Modules
 from analyzers.static.parts import ModulePart, sites_in
@@ -68,13 +68,10 @@ def share(
     read: set[str] = set()
 
     def kind_of(node_id: str) -> NodeKind | None:
-        if node_id in resolver.modules:
-            return NodeKind.MODULE
-        record = resolver.defs.get(node_id)
-        if record is None:
-            return None
-        read.add(node_id)
-        return NodeKind.CLASS if record[1] == "class" else NodeKind.FUNCTION
+        kind = resolver.kind_of(node_id)
+        if kind is not None and kind != NodeKind.MODULE:
+            read.add(node_id)  # its definition's record
+        return kind
 
     def parent_of(node_id: str) -> str | None:
         record = resolver.defs.get(node_id)
@@ -163,7 +160,7 @@ def assemble(modules: Modules, shares: dict[str, dict[str, Any]], level: str) ->
         site = sites_in(rel)
         for atom, home in record["atoms"]:
             atoms[atom] = home
-            nodes[atom] = Node(atom, _kind(resolver, atom), rel)
+            nodes[atom] = Node(atom, cast(NodeKind, resolver.kind_of(atom)), rel)
         for source, target, kind, count, lines in record["edges"]:
             edges.append(
                 AtomEdge(source, target, EdgeKind(kind), count, 0, tuple(map(site, lines)))
@@ -213,12 +210,6 @@ def assemble(modules: Modules, shares: dict[str, dict[str, Any]], level: str) ->
         graph,
         sum(facts["loc"] for facts in resolver.modules.values()),
     )
-
-
-def _kind(resolver: Resolver, node_id: str) -> NodeKind:
-    if node_id in resolver.modules:
-        return NodeKind.MODULE
-    return NodeKind.CLASS if resolver.defs[node_id][1] == "class" else NodeKind.FUNCTION
 
 
 def _lines(sites: Iterable[Site]) -> list[int]:

@@ -305,6 +305,16 @@ class Resolver:
         found = self._module_memo[ident] = current or None
         return found
 
+    def kind_of(self, node_id: str) -> NodeKind | None:
+        """The kind of node a module, class or function of the project makes; None for any
+        other id."""
+        if node_id in self.modules:
+            return NodeKind.MODULE
+        record = self.defs.get(node_id)
+        if record is None:
+            return None
+        return NodeKind.CLASS if record[1] == "class" else NodeKind.FUNCTION
+
     def is_code(self, node_id: str) -> bool:
         """Whether a module, class or function of the project has this id."""
         return node_id in self.defs or node_id in self.modules
